@@ -1,0 +1,3 @@
+"""medbench: medical visual-grounding datasets and benchmarks."""
+
+__version__ = "0.1.0"
