@@ -1,0 +1,176 @@
+"""``manifest.json`` and ``report/``: what was built, from what, and what was left out."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections import Counter
+from importlib import metadata
+from pathlib import Path
+
+from medbench import __version__
+from medbench.builders.vgmed.build import BuildConfig, BuildResult
+from medbench.builders.vgmed.questions import ATTRIBUTE_TEMPLATES_FILE, LOCALIZATION_FILE
+from medbench.prompts import load_prompt
+
+RECORDED_PACKAGES = (
+    "numpy",
+    "scipy",
+    "nibabel",
+    "SimpleITK",
+    "pydicom",
+    "pillow",
+    "pyarrow",
+    "datasets",
+    "huggingface_hub",
+    "pydantic",
+    "isal",
+)
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"medbench": __version__}
+    for name in RECORDED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_manifest(result: BuildResult, config: BuildConfig, attribute_tag: str) -> dict:
+    pairs_by_dataset = Counter(c.dataset for c in result.selected)
+    manifest = {
+        "name": "vgmed",
+        "medbench_version": __version__,
+        "config": config.public_dict(),
+        "packages": package_versions(),
+        "prompts": {
+            name: load_prompt(name).sha256 for name in (LOCALIZATION_FILE, ATTRIBUTE_TEMPLATES_FILE)
+        },
+        "attribute_question_source": attribute_tag,
+        "counts": {
+            "image_box_pairs": len(result.selected),
+            "rows": result.rows,
+            "cases": result.cases_total,
+            "failed_cases": len(result.errors),
+            "skipped_items": len(result.skipped),
+            "by_question_type": result.question_counts,
+            "by_dataset": dict(sorted(pairs_by_dataset.items())),
+            "by_modality": dict(sorted(Counter(c.modality for c in result.selected).items())),
+            "by_body_part": dict(sorted(Counter(c.body_part for c in result.selected).items())),
+        },
+        "sources": [
+            {
+                "id": s.spec.id,
+                "title": s.spec.title,
+                "family": s.spec.family,
+                "modality": s.spec.modality,
+                "body_part": s.spec.body_part,
+                "license": s.spec.license,
+                "homepage": s.spec.homepage,
+                "credentialed": s.spec.credentialed,
+                "found": s.dataset_dir is not None,
+                "cases": s.cases,
+                "failed_cases": s.failed,
+                "candidates": s.candidates,
+                "pairs": pairs_by_dataset.get(s.spec.id, 0),
+                "problem": s.problem,
+            }
+            for s in result.sources
+        ],
+        "shards": [vars(s) for s in result.shards],
+        "errors": [{"dataset": d, "case_id": c, "error": e} for d, c, e in result.errors],
+        "skipped": [vars(s) for s in result.skipped],
+    }
+    _write_json(result.out / "manifest.json", manifest)
+    return manifest
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def _bar_chart(path: Path, counts: Counter, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    fig, ax = plt.subplots(figsize=(8, max(2.5, 0.35 * len(items) + 1)))
+    ax.barh([k for k, _ in items][::-1], [v for _, v in items][::-1], color="#3b6ea8")
+    ax.set_xlabel("image–box pairs")
+    ax.set_title(title)
+    fig.tight_layout()
+    # no timestamp in the PNG metadata, so rebuilds are byte-identical
+    fig.savefig(path, dpi=100, metadata={"Software": None})
+    plt.close(fig)
+
+
+def write_report(result: BuildResult) -> None:
+    report = result.out / "report"
+    report.mkdir(exist_ok=True)
+    selected = result.selected
+    by_dataset = Counter(c.dataset for c in selected)
+    status_rows = [
+        [
+            s.spec.id,
+            s.spec.modality,
+            s.spec.body_part,
+            s.cases,
+            s.failed,
+            s.candidates,
+            by_dataset.get(s.spec.id, 0),
+            2 * by_dataset.get(s.spec.id, 0),
+            s.problem or "",
+        ]
+        for s in result.sources
+    ]
+    _write_csv(
+        report / "counts_by_dataset.csv",
+        [
+            "dataset",
+            "modality",
+            "body_part",
+            "cases",
+            "failed_cases",
+            "candidates",
+            "pairs",
+            "rows",
+            "problem",
+        ],
+        status_rows,
+    )
+    for key in ("modality", "body_part", "label"):
+        counts = Counter(getattr(c, key) for c in selected)
+        _write_csv(report / f"counts_by_{key}.csv", [key, "pairs"], sorted(counts.items()))
+    _write_csv(
+        report / "skipped.csv",
+        ["dataset", "case_id", "item", "reason"],
+        [[s.dataset, s.case_id, s.item, s.reason] for s in result.skipped],
+    )
+    _write_csv(
+        report / "errors.csv", ["dataset", "case_id", "error"], [list(e) for e in result.errors]
+    )
+    _bar_chart(report / "counts_by_dataset.png", by_dataset, "VGMED pairs per source dataset")
+    _bar_chart(
+        report / "counts_by_modality.png",
+        Counter(c.modality for c in selected),
+        "VGMED pairs per modality",
+    )
+    _bar_chart(
+        report / "counts_by_body_part.png",
+        Counter(c.body_part for c in selected),
+        "VGMED pairs per body part",
+    )
