@@ -16,7 +16,7 @@ from medbench.schemas.fields import IMAGE, Dtype, FixedLength, arrow_schema_for,
 
 Int32 = Annotated[int, Dtype("int32")]
 Float32 = Annotated[float, Dtype("float32")]
-Box = Annotated[list[Float32], FixedLength(4)]
+Box = Annotated[list[Float32], FixedLength(4), Field(min_length=4, max_length=4)]
 
 
 class ClinicianReview(BaseModel):
@@ -56,10 +56,10 @@ class VGMEDRow(BaseModel):
     slice_index: Int32
     num_slices: Int32
     intensity: str = Field(description="window or normalisation used, e.g. 'ct:abdomen:40/400'")
-    spacing_mm: Annotated[list[Float32], FixedLength(3)] = Field(
+    spacing_mm: Annotated[list[Float32], FixedLength(3), Field(min_length=3, max_length=3)] = Field(
         description="(slice, row, column) voxel size of the source in mm, after reorientation"
     )
-    source_size: Annotated[list[Int32], FixedLength(3)] = Field(
+    source_size: Annotated[list[Int32], FixedLength(3), Field(min_length=3, max_length=3)] = Field(
         description="(slices, rows, columns) of the source before square-pixel resampling"
     )
     box_mode: Literal["union", "components", "native"]
