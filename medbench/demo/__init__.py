@@ -1,0 +1,54 @@
+"""Tiny synthetic datasets in each source's REAL on-disk layout, with known planted truth.
+
+``write_demo_root(root)`` writes every replica to ``root/<dataset id>/`` (the folder a user
+would have after extracting the official archives) and returns what was planted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from medbench.demo import (
+    brats2015,
+    brats2021,
+    chaos,
+    isic2018,
+    msd_spleen,
+    siim_acr,
+    slake,
+    totalsegmentator,
+)
+from medbench.demo.truth import PlantedStructure
+
+Writer = Callable[[Path, int], list[PlantedStructure]]
+
+REPLICAS: dict[str, Writer] = {
+    "MSD-Spleen": msd_spleen.write,
+    "BraTS2021": brats2021.write,
+    "BraTS2015": brats2015.write,
+    "TotalSegmentator": totalsegmentator.write,
+    "CHAOS": chaos.write,
+    "SIIM-ACR": siim_acr.write,
+    "ISIC2018": isic2018.write,
+    "SLAKE": slake.write,
+}
+
+
+def write_demo_root(
+    root: Path, seed: int = 0, datasets: list[str] | None = None
+) -> list[PlantedStructure]:
+    """Write the chosen replicas (all by default) under ``root/<dataset id>/``."""
+    names = list(REPLICAS) if datasets is None else list(datasets)
+    unknown = sorted(set(names) - set(REPLICAS))
+    if unknown:
+        raise KeyError(f"no replica for {unknown}; known: {sorted(REPLICAS)}")
+    planted: list[PlantedStructure] = []
+    for name in names:
+        target = Path(root) / name
+        target.mkdir(parents=True, exist_ok=True)
+        planted += REPLICAS[name](target, seed)
+    return planted
+
+
+__all__ = ["REPLICAS", "PlantedStructure", "write_demo_root"]
