@@ -106,11 +106,13 @@ def vgmed(
             result = build_vgmed(config, progress=progress)
     except (BuildError, KeyError, ValueError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        err_console.print(f"[red]error:[/] {message}")
+        err_console.print(f"[red]error:[/] {message}", soft_wrap=True)
         raise typer.Exit(2) from None
 
     for dataset, case_id, error in result.errors:
-        err_console.print(f"[yellow]failed[/] {dataset}/{case_id}: {error}", highlight=False)
+        err_console.print(
+            f"[yellow]failed[/] {dataset}/{case_id}: {error}", highlight=False, soft_wrap=True
+        )
     table = Table(title=f"VGMED → {out}", show_lines=False)
     for column in ("dataset", "cases", "failed", "candidates", "pairs", "note"):
         table.add_column(column)
@@ -131,7 +133,8 @@ def vgmed(
         f"{len(result.selected)} pairs, {result.rows} rows in {len(result.shards)} shard(s); "
         f"{result.cases_from_cache}/{result.cases_total} cases from cache; "
         f"{len(result.errors)} failed cases, {len(result.skipped)} skipped items "
-        f"(report/skipped.csv)"
+        f"(report/skipped.csv)",
+        soft_wrap=True,
     )
     if as_json:
         print_json(

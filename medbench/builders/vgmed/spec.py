@@ -129,7 +129,7 @@ def check_aligned(image_path: Path, image: RawVolume, label_path: Path, label: R
     if image.data.shape[:3] != label.data.shape[:3]:
         raise CaseError(
             f"{label_path}: label shape {label.data.shape[:3]} differs from image shape "
-            f"{image.data.shape[:3]} ({image_path.name})"
+            f"{image.data.shape[:3]} of image {image_path.name}"
         )
     corners = np.array(
         [[i, j, k, 1.0] for i in (0, image.data.shape[0]) for j in (0, image.data.shape[1])
@@ -139,7 +139,7 @@ def check_aligned(image_path: Path, image: RawVolume, label_path: Path, label: R
     if gap > AFFINE_TOLERANCE_MM:
         raise CaseError(
             f"{label_path}: label affine differs from image affine by {gap:.2f} mm "
-            f"({image_path.name})"
+            f"of image {image_path.name}"
         )
 
 
