@@ -25,7 +25,7 @@ def bad_build(tmp_path_factory):
 def test_build_completes_with_samples_from_good_cases(bad_build):
     _, _, out, result = bad_build
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.stdout[result.stdout.index("{"):])
+    summary = json.loads(result.stdout[result.stdout.index("{") :])
     assert summary["pairs"] > 0
     manifest = json.loads((out / "manifest.json").read_text())
     datasets = {s["id"] for s in manifest["sources"] if s["pairs"]}
@@ -36,7 +36,9 @@ def test_every_bad_file_is_listed_with_a_reason(bad_build):
     _, problems, out, _ = bad_build
     manifest = json.loads((out / "manifest.json").read_text())
     lines = [e["error"] for e in manifest["errors"]]
-    lines += [f"{s['dataset']} {s['case_id']} {s['item']}: {s['reason']}" for s in manifest["skipped"]]
+    lines += [
+        f"{s['dataset']} {s['case_id']} {s['item']}: {s['reason']}" for s in manifest["skipped"]
+    ]
     for path, what in problems.items():
         name = path.rsplit("/", 1)[-1]
         stem = name.split(".")[0]
@@ -63,10 +65,13 @@ def test_specific_reasons(bad_build):
     assert "affine" in by_case[("MSD-Spleen", "spleen_5")]
     assert "NaN" in by_case[("MSD-Spleen", "spleen_8")]
     skipped = manifest["skipped"]
-    assert any(s["case_id"] == "spleen_7" and "not in the label map" in s["reason"] for s in skipped)
+    assert any(
+        s["case_id"] == "spleen_7" and "not in the label map" in s["reason"] for s in skipped
+    )
     assert any(s["case_id"] == "spleen_9" and "absent" in s["reason"] for s in skipped)
-    assert any(s["item"].endswith("._spleen_2.nii.gz") and "AppleDouble" in s["reason"]
-               for s in skipped)
+    assert any(
+        s["item"].endswith("._spleen_2.nii.gz") and "AppleDouble" in s["reason"] for s in skipped
+    )
     assert any("no DICOM" in s["reason"] for s in skipped)
     assert any("no row" in s["reason"] for s in skipped)
     # the valid spleen of spleen_7 is still converted
@@ -79,8 +84,18 @@ def test_specific_reasons(bad_build):
 def test_strict_makes_failed_cases_an_error(bad_build, tmp_path):
     root, _, _, _ = bad_build
     result = runner.invoke(
-        app, ["build", "vgmed", "--source-root", str(root), "--out", str(tmp_path / "o"),
-              "--strict", "-d", "MSD-Spleen"]
+        app,
+        [
+            "build",
+            "vgmed",
+            "--source-root",
+            str(root),
+            "--out",
+            str(tmp_path / "o"),
+            "--strict",
+            "-d",
+            "MSD-Spleen",
+        ],
     )
     assert result.exit_code == 1
 

@@ -47,8 +47,14 @@ def test_hub_folder_layout(built):
     assert manifest["counts"]["rows"] == result.rows == 2 * len(result.selected)
     shard = manifest["shards"][0]
     assert shard["sha256"] == hashlib.sha256((out / shard["path"]).read_bytes()).hexdigest()
-    for name in ("counts_by_dataset.csv", "counts_by_modality.csv", "counts_by_body_part.csv",
-                 "skipped.csv", "counts_by_dataset.png", "counts_by_modality.png"):
+    for name in (
+        "counts_by_dataset.csv",
+        "counts_by_modality.csv",
+        "counts_by_body_part.csv",
+        "skipped.csv",
+        "counts_by_dataset.png",
+        "counts_by_modality.png",
+    ):
         assert (out / "report" / name).stat().st_size > 0
 
 
@@ -98,15 +104,23 @@ def test_boxes_land_on_the_planted_structures(rows):
         found = _foreground_box(grey, row["bbox"], tolerance=30 if jpeg else 6)
         # bilinear resampling and JPEG blur edges by about a pixel
         slack = 2 if row["image_width"] != row["source_size"][2] or jpeg else 1
-        assert np.allclose(found, row["bbox"], atol=slack), (row["dataset"], row["case_id"],
-                                                              row["label"], found, row["bbox"])
+        assert np.allclose(found, row["bbox"], atol=slack), (
+            row["dataset"],
+            row["case_id"],
+            row["label"],
+            found,
+            row["bbox"],
+        )
         checked += 1
     assert checked > 20
 
 
 def _planted_for(row, planted):
-    matches = [p for p in planted if p.dataset == row["dataset"] and p.case_key in row["case_id"]
-               and p.label == row["label"]]
+    matches = [
+        p
+        for p in planted
+        if p.dataset == row["dataset"] and p.case_key in row["case_id"] and p.label == row["label"]
+    ]
     return matches
 
 
@@ -143,11 +157,15 @@ def test_laterality_and_physical_size_match_the_plant(rows, demo_root):
 
 def test_every_planted_structure_is_in_the_output(rows, demo_root):
     _, planted = demo_root
-    produced = {(d, c, lab) for d, c, lab in zip(rows["dataset"], rows["case_id"], rows["label"],
-                                                strict=True)}
+    produced = {
+        (d, c, lab)
+        for d, c, lab in zip(rows["dataset"], rows["case_id"], rows["label"], strict=True)
+    }
     for plant in planted:
-        assert any(d == plant.dataset and plant.case_key in c and lab == plant.label
-                   for d, c, lab in produced), plant
+        assert any(
+            d == plant.dataset and plant.case_key in c and lab == plant.label
+            for d, c, lab in produced
+        ), plant
 
 
 def test_rebuild_is_byte_identical_and_workers_do_not_change_output(built, demo_root, tmp_path):
@@ -176,8 +194,9 @@ def test_rerun_uses_the_cache(built, demo_root):
 def test_other_seed_gives_other_questions(demo_root, tmp_path):
     root, _ = demo_root
     a = build_vgmed(BuildConfig(source_root=root, out=tmp_path / "a", datasets=["MSD-Spleen"]))
-    b = build_vgmed(BuildConfig(source_root=root, out=tmp_path / "b", datasets=["MSD-Spleen"],
-                                seed=7))
+    b = build_vgmed(
+        BuildConfig(source_root=root, out=tmp_path / "b", datasets=["MSD-Spleen"], seed=7)
+    )
     qa = load_dataset(str(a.out), split="test")["question"]
     qb = load_dataset(str(b.out), split="test")["question"]
     assert qa != qb
@@ -187,10 +206,26 @@ def test_components_mode_and_spread_policy(demo_root, tmp_path):
     root, _ = demo_root
     runner = CliRunner()
     out = tmp_path / "spread"
-    result = runner.invoke(app, ["build", "vgmed", "--source-root", str(root), "--out", str(out),
-                                 "-d", "MSD-Spleen", "--slice-policy", "spread",
-                                 "--slices-per-structure", "3", "--box-mode", "components",
-                                 "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "build",
+            "vgmed",
+            "--source-root",
+            str(root),
+            "--out",
+            str(out),
+            "-d",
+            "MSD-Spleen",
+            "--slice-policy",
+            "spread",
+            "--slices-per-structure",
+            "3",
+            "--box-mode",
+            "components",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     ds = load_dataset(str(out), split="test")
     per_case: dict[str, set] = {}
@@ -204,7 +239,7 @@ def test_demo_command(tmp_path):
     out = tmp_path / "demo"
     result = CliRunner().invoke(app, ["build", "vgmed", "--demo", "--out", str(out), "--json"])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.stdout[result.stdout.index("{"):])
+    summary = json.loads(result.stdout[result.stdout.index("{") :])
     assert summary["rows"] == 2 * summary["pairs"] > 0
     png = Image.open(io.BytesIO((out / "report" / "counts_by_dataset.png").read_bytes()))
     assert png.size[0] > 100

@@ -16,9 +16,20 @@ runner = CliRunner()
 def test_cli_md_is_generated_from_the_app(tmp_path):
     out = tmp_path / "CLI.md"
     subprocess.run(
-        [sys.executable, "-m", "typer", "medbench.cli", "utils", "docs", "--name", "medbench",
-         "--output", str(out)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "typer",
+            "medbench.cli",
+            "utils",
+            "docs",
+            "--name",
+            "medbench",
+            "--output",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
     )
     assert out.read_text() == (ROOT / "CLI.md").read_text(), (
         "CLI.md is stale: run `python -m typer medbench.cli utils docs --name medbench "
@@ -27,8 +38,13 @@ def test_cli_md_is_generated_from_the_app(tmp_path):
 
 
 def test_every_command_has_help():
-    for args in (["--help"], ["build", "--help"], ["build", "vgmed", "--help"],
-                 ["sources", "list", "--help"], ["sources", "check", "--help"]):
+    for args in (
+        ["--help"],
+        ["build", "--help"],
+        ["build", "vgmed", "--help"],
+        ["sources", "list", "--help"],
+        ["sources", "check", "--help"],
+    ):
         result = runner.invoke(app, args)
         assert result.exit_code == 0, result.output
         assert "Usage" in result.output
@@ -39,8 +55,14 @@ def test_sources_list_json_names_the_eight_foundation_datasets():
     assert result.exit_code == 0
     listed = {s["id"]: s for s in json.loads(result.stdout)}
     expected_family = {
-        "MSD-Spleen": "A", "BraTS2021": "B", "BraTS2015": "C", "TotalSegmentator": "D",
-        "CHAOS": "E", "SIIM-ACR": "F", "ISIC2018": "G", "SLAKE": "H",
+        "MSD-Spleen": "A",
+        "BraTS2021": "B",
+        "BraTS2015": "C",
+        "TotalSegmentator": "D",
+        "CHAOS": "E",
+        "SIIM-ACR": "F",
+        "ISIC2018": "G",
+        "SLAKE": "H",
     }
     assert {k: listed[k]["family"] for k in expected_family} == expected_family
     assert listed["MSD-Spleen"]["labels"] == ["spleen"]
@@ -55,8 +77,17 @@ def test_build_needs_exactly_one_source(tmp_path):
 
 def test_unknown_dataset_is_a_clear_error(tmp_path):
     result = runner.invoke(
-        app, ["build", "vgmed", "--source-root", str(tmp_path), "--out", str(tmp_path / "o"),
-              "-d", "NoSuchSet"]
+        app,
+        [
+            "build",
+            "vgmed",
+            "--source-root",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "o"),
+            "-d",
+            "NoSuchSet",
+        ],
     )
     assert result.exit_code == 2
     assert "unknown dataset 'NoSuchSet'" in result.output

@@ -38,13 +38,25 @@ def msd_root(tmp_path_factory):
 
 def build_command(root, out):
     code = "from medbench.cli import app; app()"
-    return [sys.executable, "-c", code, "build", "vgmed", "--source-root", str(root),
-            "--out", str(out), "-d", "MSD-Spleen"]
+    return [
+        sys.executable,
+        "-c",
+        code,
+        "build",
+        "vgmed",
+        "--source-root",
+        str(root),
+        "--out",
+        str(out),
+        "-d",
+        "MSD-Spleen",
+    ]
 
 
 def digests(out):
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted((out / "data").glob("*"))}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((out / "data").glob("*"))
+    }
 
 
 def finished_cases(out):
@@ -74,8 +86,9 @@ def test_kill_anywhere_then_resume(msd_root, tmp_path):
         "after the first case": lambda out: len(finished_cases(out)) >= 1,
         "half way through extraction": lambda out: len(finished_cases(out)) >= CASES // 2,
         "while writing shards": lambda out: (out / ".work" / "staging").exists(),
-        "after the shard, before the card": lambda out: (out / "data").exists()
-        and any((out / "data").iterdir()),
+        "after the shard, before the card": lambda out: (
+            (out / "data").exists() and any((out / "data").iterdir())
+        ),
     }
     interrupted = 0
     for name, condition in kill_points.items():
@@ -86,8 +99,9 @@ def test_kill_anywhere_then_resume(msd_root, tmp_path):
             assert path.suffix == ".parquet" and pq.ParquetFile(path).metadata.num_rows > 0
         done = len(finished_cases(out))
         interrupted += 0 < done < CASES
-        resumed = subprocess.run(build_command(msd_root, out) + ["--json"], check=True,
-                                 capture_output=True, text=True)
+        resumed = subprocess.run(
+            build_command(msd_root, out) + ["--json"], check=True, capture_output=True, text=True
+        )
         assert digests(out) == expected, f"killed {name}"
         assert f'"cases_from_cache": {done}' in resumed.stdout
         assert not list((out / ".work").rglob("*.tmp-*"))

@@ -16,11 +16,28 @@ def test_water_fill_by_hand():
 
 def make(dataset, label, case, index):
     return Candidate(
-        pair_id=f"{dataset}-{label}-{case}-{index}", dataset=dataset, case_id=case, label=label,
-        source_label="1", channel="", slice_index=index, num_slices=10, box=(0, 0, 1, 1),
-        box_mode="union", area=1, image_key=f"|{index}", image_width=8, image_height=8,
-        image_bytes=100, modality="CT", body_part="abdomen", source_path="x", intensity="i",
-        spacing=(1, 1, 1), source_size=(10, 8, 8), slice_axis="axial",
+        pair_id=f"{dataset}-{label}-{case}-{index}",
+        dataset=dataset,
+        case_id=case,
+        label=label,
+        source_label="1",
+        channel="",
+        slice_index=index,
+        num_slices=10,
+        box=(0, 0, 1, 1),
+        box_mode="union",
+        area=1,
+        image_key=f"|{index}",
+        image_width=8,
+        image_height=8,
+        image_bytes=100,
+        modality="CT",
+        body_part="abdomen",
+        source_path="x",
+        intensity="i",
+        spacing=(1, 1, 1),
+        source_size=(10, 8, 8),
+        slice_axis="axial",
     )
 
 

@@ -15,13 +15,30 @@ from medbench.schemas.fields import to_arrow_row
 
 def row(i: int, image: bytes) -> VGMEDRow:
     return VGMEDRow(
-        sample_id=f"s{i}", pair_id=f"p{i}", image=image, image_width=4, image_height=3,
-        bbox=[0.0, 0.0, 2.0, 1.0], label="spleen", question="Is there a spleen in the image?",
-        question_type="localization", question_source="template", modality="CT",
-        body_part="abdomen", dataset="MSD-Spleen", case_id="spleen_2",
-        source_path="Task09_Spleen/imagesTr/spleen_2.nii.gz", source_label="1", channel="",
-        slice_axis="axial", slice_index=i, num_slices=10, intensity="ct:abdomen:40/400",
-        spacing_mm=[5.0, 0.8, 0.8], source_size=[10, 3, 4], box_mode="union",
+        sample_id=f"s{i}",
+        pair_id=f"p{i}",
+        image=image,
+        image_width=4,
+        image_height=3,
+        bbox=[0.0, 0.0, 2.0, 1.0],
+        label="spleen",
+        question="Is there a spleen in the image?",
+        question_type="localization",
+        question_source="template",
+        modality="CT",
+        body_part="abdomen",
+        dataset="MSD-Spleen",
+        case_id="spleen_2",
+        source_path="Task09_Spleen/imagesTr/spleen_2.nii.gz",
+        source_label="1",
+        channel="",
+        slice_axis="axial",
+        slice_index=i,
+        num_slices=10,
+        intensity="ct:abdomen:40/400",
+        spacing_mm=[5.0, 0.8, 0.8],
+        source_size=[10, 3, 4],
+        box_mode="union",
         structure_area_px=2,
     )
 
@@ -70,7 +87,11 @@ def test_write_split_hub_layout_row_groups_and_load_dataset(tmp_path):
     sizes = [len(image) + 600] * len(rows)
     max_bytes = sizes[0] * 120  # → 3 shards of 120, 120, 10 rows
     shards = write_split(
-        tmp_path, "test", VGMED_ARROW_SCHEMA, sizes, lambda r: (rows[i] for i in r),
+        tmp_path,
+        "test",
+        VGMED_ARROW_SCHEMA,
+        sizes,
+        lambda r: (rows[i] for i in r),
         max_bytes=max_bytes,
     )
     assert [s.path for s in shards] == [f"data/test-0000{i}-of-00003.parquet" for i in range(3)]
@@ -89,8 +110,9 @@ def test_rewrite_with_fewer_shards_removes_stale_ones(tmp_path):
     image = png_bytes()
     rows = [to_arrow_row(row(i, image)) for i in range(30)]
     sizes = [100] * 30
-    write_split(tmp_path, "test", VGMED_ARROW_SCHEMA, sizes, lambda r: (rows[i] for i in r),
-                max_bytes=1000)
+    write_split(
+        tmp_path, "test", VGMED_ARROW_SCHEMA, sizes, lambda r: (rows[i] for i in r), max_bytes=1000
+    )
     assert len(list((tmp_path / "data").glob("*.parquet"))) == 3
     write_split(tmp_path, "test", VGMED_ARROW_SCHEMA, sizes, lambda r: (rows[i] for i in r))
     assert [p.name for p in (tmp_path / "data").glob("*.parquet")] == [
