@@ -13,14 +13,24 @@ def slice_label_areas(labels: np.ndarray) -> np.ndarray:
     """
     if labels.dtype.kind not in "iub":
         raise TypeError(f"label volume must be integer, got {labels.dtype}")
-    if labels.size and labels.min() < 0:
-        raise ValueError("label volume has negative values")
-    top = int(labels.max()) if labels.size else 0
     flat = labels.reshape(labels.shape[0], -1)
     if flat.dtype == np.bool_:
         flat = flat.view(np.uint8)
-    areas = np.empty((labels.shape[0], top + 1), dtype=np.int64)
-    for k in range(labels.shape[0]):
+    if labels.dtype.kind == "i" and labels.size and labels.min() < 0:
+        raise ValueError("label volume has negative values")
+    top = int(labels.max()) if labels.size else 0
+    areas = np.zeros((labels.shape[0], top + 1), dtype=np.int64)
+    pixels = flat.shape[1]
+    # Slices without foreground are common (most of a TotalSegmentator mask file is
+    # empty); a per-slice max is far cheaper than counting, so count only the others.
+    occupied = np.flatnonzero(flat.max(axis=1)) if flat.size else np.array([], dtype=np.int64)
+    areas[:, 0] = pixels
+    if top == 1:
+        counts = flat[occupied].sum(axis=1, dtype=np.int64)
+        areas[occupied, 1] = counts
+        areas[occupied, 0] = pixels - counts
+        return areas
+    for k in occupied:
         areas[k] = np.bincount(flat[k], minlength=top + 1)
     return areas
 
