@@ -15,7 +15,6 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from medbench.builders.vgmed.case import CaseError, CaseRef, LoadedCase, Skip
-from medbench.imaging.errors import ImageReadError
 from medbench.imaging.itk import read_itk
 from medbench.imaging.nifti import read_nifti
 from medbench.imaging.orientation import to_display
@@ -132,8 +131,12 @@ def check_aligned(image_path: Path, image: RawVolume, label_path: Path, label: R
             f"{image.data.shape[:3]} of image {image_path.name}"
         )
     corners = np.array(
-        [[i, j, k, 1.0] for i in (0, image.data.shape[0]) for j in (0, image.data.shape[1])
-         for k in (0, image.data.shape[2])]
+        [
+            [i, j, k, 1.0]
+            for i in (0, image.data.shape[0])
+            for j in (0, image.data.shape[1])
+            for k in (0, image.data.shape[2])
+        ]
     ).T
     gap = np.abs((image.affine @ corners) - (label.affine @ corners))[:3].max()
     if gap > AFFINE_TOLERANCE_MM:
@@ -141,17 +144,3 @@ def check_aligned(image_path: Path, image: RawVolume, label_path: Path, label: R
             f"{label_path}: label affine differs from image affine by {gap:.2f} mm "
             f"of image {image_path.name}"
         )
-
-
-def wrap_read_errors(func):
-    """Turn reader errors into CaseErrors so one bad file never stops a build."""
-
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except ImageReadError as exc:
-            raise CaseError(str(exc)) from exc
-
-    wrapper.__name__ = func.__name__
-    wrapper.__doc__ = func.__doc__
-    return wrapper

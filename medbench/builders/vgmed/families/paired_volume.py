@@ -68,9 +68,7 @@ class PairedVolumeSource(SourceSpec):
 def split_channels(spec: SourceSpec, image: RawVolume) -> dict:
     """One display volume per channel of a 4D image (names from the spec), else ''."""
     if image.data.ndim == 4 and image.data.shape[3] > 1:
-        names = list(getattr(spec, "channels", [])) or [
-            f"c{i}" for i in range(image.data.shape[3])
-        ]
+        names = list(getattr(spec, "channels", [])) or [f"c{i}" for i in range(image.data.shape[3])]
         return {
             name: spec.display(RawVolume(np.ascontiguousarray(image.data[..., i]), image.affine))
             for i, name in enumerate(names[: image.data.shape[3]])

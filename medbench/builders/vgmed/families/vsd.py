@@ -11,17 +11,10 @@ import re
 from pathlib import Path
 from typing import ClassVar
 
-from medbench.builders.vgmed.case import CaseRef, LabelLayer, LoadedCase, Skip
+from medbench.builders.vgmed.case import CaseRef, LoadedCase, Skip
+from medbench.builders.vgmed.families._multichannel import load_channels_and_label
 from medbench.builders.vgmed.families._paths import rel
-from medbench.builders.vgmed.spec import (
-    SourceSpec,
-    check_aligned,
-    check_image,
-    is_junk,
-    read_label_volume,
-    read_volume,
-)
-from medbench.imaging.volume import RawVolume
+from medbench.builders.vgmed.spec import SourceSpec, is_junk
 
 
 class VsdSource(SourceSpec):
@@ -63,25 +56,4 @@ class VsdSource(SourceSpec):
         return cases, skipped
 
     def load(self, dataset_dir: Path, case: CaseRef) -> LoadedCase:
-        label_path = dataset_dir / case.file("label")
-        label = read_label_volume(label_path)
-        images = {}
-        channel_files = case.files_for("image:")
-        for role, path in channel_files:
-            image_path = dataset_dir / path
-            image = read_volume(image_path)
-            check_image(image_path, image)
-            check_aligned(image_path, image, label_path, label)
-            images[role.split(":", 1)[1]] = self.display(image)
-        names = self.label_names()
-        layer = LabelLayer(
-            self.display(RawVolume(label.data, label.affine)).array,
-            names,
-            {v: str(v) for v in names},
-        )
-        return LoadedCase(
-            images=images,
-            layers=[layer],
-            source_path=";".join(p for _, p in channel_files),
-            slice_axis=self.slice_axis_name,
-        )
+        return load_channels_and_label(self, dataset_dir, case, name_single_channel=True)
