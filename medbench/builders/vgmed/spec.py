@@ -35,6 +35,8 @@ class SourceSpec(BaseModel):
     id: str
     title: str
     modality: str  # CT, MR, X-ray, ultrasound, endoscopy, fundus, dermoscopy, PET
+    # every modality of a mixed source (rows then carry each image's own); else [modality]
+    modalities: list[str] = []
     body_part: str
     license: str  # SPDX id where one exists, else a short name
     homepage: str = ""
@@ -46,6 +48,10 @@ class SourceSpec(BaseModel):
     flip_rows: bool = False
     credentialed: bool = False
     notes: str = ""  # UNVERIFIED choices and how to flip them
+
+    @property
+    def all_modalities(self) -> list[str]:
+        return self.modalities or [self.modality]
 
     # -- what each family implements -------------------------------------------------
     def discover(self, dataset_dir: Path) -> tuple[list[CaseRef], list[Skip]]:

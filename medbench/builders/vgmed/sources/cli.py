@@ -38,7 +38,7 @@ def list_sources(
                     "id": s.id,
                     "family": s.family,
                     "layout": s.family_name,
-                    "modality": s.modality,
+                    "modality": ", ".join(s.all_modalities),
                     "body_part": s.body_part,
                     "labels": _labels(s),
                     "license": s.license,
@@ -56,7 +56,12 @@ def list_sources(
         labels = _labels(s)
         shown = ", ".join(labels) if labels else "(from file names)"
         table.add_row(
-            s.id, f"{s.family} {s.family_name}", s.modality, s.body_part, shown, s.license
+            s.id,
+            f"{s.family} {s.family_name}",
+            ", ".join(s.all_modalities),
+            s.body_part,
+            shown,
+            s.license,
         )
     err_console.print(table)
 

@@ -6,6 +6,7 @@ SLAKE = NativeBoxSource(
     id="SLAKE",
     title="SLAKE 1.0 (detection boxes)",
     modality="CT",  # per image from the QA files; CT only when an image has no QA entry
+    modalities=["CT", "MR", "X-ray"],
     body_part="various",
     license="CC-BY-4.0",
     homepage="https://www.med-vqa.com/slake/",
