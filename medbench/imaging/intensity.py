@@ -21,7 +21,7 @@ CT_WINDOWS: dict[str, tuple[float, float]] = {
 }
 
 PERCENTILES = (0.5, 99.5)
-# Percentiles of very large volumes are taken on a regular subsample: the estimate moves by
+# Percentiles of very large volumes are taken on every n-th slice: the estimate moves by
 # far less than one grey level and it keeps MR/PET rendering off the critical path.
 _PERCENTILE_SAMPLE = 2_000_000
 
@@ -50,9 +50,10 @@ def ct_window(region: str) -> IntensityRange:
 
 def nonzero_percentiles(volume: np.ndarray, percentiles=PERCENTILES) -> IntensityRange:
     """0.5–99.5 percentile of the non-zero voxels (MR, PET, grey X-ray/US)."""
-    flat = volume.reshape(-1)
-    if flat.size > _PERCENTILE_SAMPLE:
-        flat = flat[:: flat.size // _PERCENTILE_SAMPLE + 1]
+    step = -(-volume.size // _PERCENTILE_SAMPLE)
+    if step > 1 and volume.ndim >= 3 and volume.shape[0] > 1:
+        volume = volume[:: min(step, volume.shape[0])]  # every n-th slice of a big volume
+    flat = np.ravel(volume)
     values = flat[flat != 0]
     if values.size == 0:
         return IntensityRange(0.0, 0.0, "percentile:empty")

@@ -71,10 +71,9 @@ def _spatial_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(shape)
 
 
-def _header_meta(img: nib.Nifti1Image, slope: float, inter: float) -> dict:
-    hdr = img.header
+def _header_meta(hdr, slope: float, inter: float) -> dict:
     return {
-        "format": "nifti2" if isinstance(img, nib.Nifti2Image) else "nifti1",
+        "format": "nifti2" if isinstance(hdr, nib.Nifti2Header) else "nifti1",
         "pixdim": [float(v) for v in hdr["pixdim"]],
         "qform_code": int(hdr["qform_code"]),
         "sform_code": int(hdr["sform_code"]),
@@ -86,6 +85,17 @@ def _header_meta(img: nib.Nifti1Image, slope: float, inter: float) -> dict:
     }
 
 
+def _parse_header(path: Path, head: bytes):
+    """The NIfTI header object of a file whose first bytes are ``head``."""
+    cls = _image_class(path, head)
+    size = _NIFTI2_SIZE if cls is nib.Nifti2Image else _NIFTI1_SIZE
+    endian = "<" if int.from_bytes(head[:4], "little") == size else ">"
+    try:
+        return cls.header_class(binaryblock=head[:size], endianness=endian, check=True)
+    except Exception as exc:
+        raise ImageReadError(path, f"invalid NIfTI header ({exc})") from exc
+
+
 def read_nifti(path: Path) -> RawVolume:
     """Read a .nii or .nii.gz file (NIfTI-1 or NIfTI-2, 2D/3D/4D).
 
@@ -93,24 +103,37 @@ def read_nifti(path: Path) -> RawVolume:
     in which case they are float32 (raw * scl_slope + scl_inter);
     a 4th axis (or NIfTI's 5th "vector" axis) becomes the channel axis. The affine is
     nibabel's choice between sform and qform.
+
+    The voxel array is a read-only view of the inflated bytes: building a nibabel image
+    would copy them twice more, which costs as much as the inflate itself on CT.
     """
     path = Path(path)
     raw = _read_bytes(path)
-    cls = _image_class(path, raw[:_NIFTI2_SIZE])
+    hdr = _parse_header(path, raw[:_NIFTI2_SIZE])
     try:
-        img = cls.from_bytes(raw)
-        # nibabel moves scl_slope/inter from the header into the proxy (1, 0 when unset).
-        slope, inter = float(img.dataobj.slope), float(img.dataobj.inter)
-        data = np.asanyarray(img.dataobj.get_unscaled())
-        if slope != 1.0 or inter != 0.0:
-            # Scale in float32: nibabel would go through float64, doubling peak memory on CT.
-            data = data.astype(np.float32) * np.float32(slope) + np.float32(inter)
-        affine = np.asarray(img.affine, dtype=np.float64)
-    except ImageReadError:
-        raise
-    except Exception as exc:  # nibabel raises OSError/ValueError/HeaderDataError variously
-        raise ImageReadError(path, f"cannot decode NIfTI data ({exc})") from exc
-    del raw
+        dims = tuple(int(n) for n in hdr.get_data_shape())
+        dtype = hdr.get_data_dtype()
+        offset = int(hdr["vox_offset"])
+        count = int(np.prod(dims))
+        slope, inter = hdr.get_slope_inter()  # (None, None) when the header sets none
+        affine = np.asarray(hdr.get_best_affine(), dtype=np.float64)
+    except Exception as exc:  # nibabel raises HeaderDataError/ValueError variously
+        raise ImageReadError(path, f"cannot decode NIfTI header ({exc})") from exc
+    needed = offset + count * dtype.itemsize
+    if len(raw) < needed:
+        raise ImageReadError(
+            path, f"truncated NIfTI data ({len(raw)} bytes, header needs {needed})"
+        )
+    data = np.frombuffer(raw, dtype=dtype, count=count, offset=offset).reshape(dims, order="F")
+    if dtype.fields:  # RGB24/RGBA32 voxels: components become the last axis
+        from numpy.lib.recfunctions import structured_to_unstructured
+
+        data = structured_to_unstructured(data)
+    slope = 1.0 if slope is None else float(slope)
+    inter = 0.0 if inter is None else float(inter)
+    if slope != 1.0 or inter != 0.0:
+        # Scale in float32: nibabel would go through float64, doubling peak memory on CT.
+        data = data.astype(np.float32) * np.float32(slope) + np.float32(inter)
     shape = _spatial_shape(data.shape)
     if len(shape) > 4:
         raise ImageReadError(path, f"unsupported NIfTI shape {data.shape}")
@@ -118,7 +141,7 @@ def read_nifti(path: Path) -> RawVolume:
     if not data.dtype.isnative:
         # Big-endian files (e.g. old Analyze-era data) would surprise downstream encoders.
         data = data.astype(data.dtype.newbyteorder("="))
-    return RawVolume(data=data, affine=affine, meta=_header_meta(img, slope, inter))
+    return RawVolume(data=data, affine=affine, meta=_header_meta(hdr, slope, inter))
 
 
 def read_nifti_header_shape(path: Path) -> tuple[tuple[int, ...], np.ndarray]:
@@ -127,12 +150,8 @@ def read_nifti_header_shape(path: Path) -> tuple[tuple[int, ...], np.ndarray]:
     ``shape`` uses the same (i, j, k[, c]) layout that :func:`read_nifti` returns.
     """
     path = Path(path)
-    head = _read_bytes(path, limit=_NIFTI2_SIZE)
-    cls = _image_class(path, head)
-    size = _NIFTI2_SIZE if cls is nib.Nifti2Image else _NIFTI1_SIZE
-    endian = "<" if int.from_bytes(head[:4], "little") == size else ">"
+    hdr = _parse_header(path, _read_bytes(path, limit=_NIFTI2_SIZE))
     try:
-        hdr = cls.header_class(binaryblock=head[:size], endianness=endian, check=True)
         shape = _spatial_shape(tuple(int(n) for n in hdr.get_data_shape()))
         affine = np.asarray(hdr.get_best_affine(), dtype=np.float64)
     except Exception as exc:

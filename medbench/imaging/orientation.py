@@ -36,7 +36,12 @@ def reorient_to_lps(raw: RawVolume) -> tuple[np.ndarray, np.ndarray]:
 
 
 def to_display(
-    raw: RawVolume, *, reorient: bool = True, slice_axis: int = 2, flip_rows: bool = False
+    raw: RawVolume,
+    *,
+    reorient: bool = True,
+    slice_axis: int = 2,
+    flip_rows: bool = False,
+    contiguous: bool = False,
 ) -> DisplayVolume:
     """Convert a raw volume to the display layout (Z, H, W[, C]).
 
@@ -55,8 +60,10 @@ def to_display(
         orientation = "none"
     spacing_ijk = np.sqrt((affine[:3, :3] ** 2).sum(axis=0))
     axes = order + tuple(range(3, data.ndim))
-    array = np.ascontiguousarray(np.transpose(data, axes))
+    array = np.transpose(data, axes)
     if flip_rows:
-        array = np.ascontiguousarray(array[:, ::-1])
+        array = array[:, ::-1]
+    if contiguous:
+        array = np.ascontiguousarray(array)
     spacing = tuple(float(spacing_ijk[a]) for a in order)
     return DisplayVolume(array=array, spacing=spacing, orientation=orientation)

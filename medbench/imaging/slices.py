@@ -13,25 +13,27 @@ def slice_label_areas(labels: np.ndarray) -> np.ndarray:
     """
     if labels.dtype.kind not in "iub":
         raise TypeError(f"label volume must be integer, got {labels.dtype}")
-    flat = labels.reshape(labels.shape[0], -1)
-    if flat.dtype == np.bool_:
-        flat = flat.view(np.uint8)
+    if labels.dtype == np.bool_:
+        labels = labels.view(np.uint8)
     if labels.dtype.kind == "i" and labels.size and labels.min() < 0:
         raise ValueError("label volume has negative values")
-    top = int(labels.max()) if labels.size else 0
-    areas = np.zeros((labels.shape[0], top + 1), dtype=np.int64)
-    pixels = flat.shape[1]
-    # Slices without foreground are common (most of a TotalSegmentator mask file is
-    # empty); a per-slice max is far cheaper than counting, so count only the others.
-    occupied = np.flatnonzero(flat.max(axis=1)) if flat.size else np.array([], dtype=np.int64)
+    depth = labels.shape[0]
+    pixels = int(np.prod(labels.shape[1:]))
+    # Works on views (no reshape, which would copy a reoriented volume): slices without
+    # foreground are common (most of a TotalSegmentator mask file is empty), and a
+    # per-slice max is far cheaper than counting, so only occupied slices are counted.
+    slice_max = labels.max(axis=(1, 2)) if labels.size else np.zeros(depth, labels.dtype)
+    top = int(slice_max.max()) if depth else 0
+    areas = np.zeros((depth, top + 1), dtype=np.int64)
     areas[:, 0] = pixels
+    occupied = np.flatnonzero(slice_max)
     if top == 1:
-        counts = flat[occupied].sum(axis=1, dtype=np.int64)
+        counts = labels[occupied].sum(axis=(1, 2), dtype=np.int64)
         areas[occupied, 1] = counts
         areas[occupied, 0] = pixels - counts
         return areas
     for k in occupied:
-        areas[k] = np.bincount(flat[k], minlength=top + 1)
+        areas[k] = np.bincount(labels[k].ravel(), minlength=top + 1)
     return areas
 
 

@@ -22,14 +22,12 @@ from medbench.builders.vgmed.cache import (
     load_meta,
     meta_path_for,
     remove_partials,
-    save_result,
 )
 from medbench.builders.vgmed.case import Skip
 from medbench.builders.vgmed.extract import (
     Candidate,
     CaseResult,
     ExtractConfig,
-    extract_case,
     stable_hash,
 )
 from medbench.builders.vgmed.questions import (
@@ -41,6 +39,7 @@ from medbench.builders.vgmed.questions import (
 from medbench.builders.vgmed.sampling import PAPER_TARGET, stratified_sample
 from medbench.builders.vgmed.sources import select_sources
 from medbench.builders.vgmed.spec import SourceSpec
+from medbench.builders.vgmed.worker import process_case
 from medbench.schemas import VGMED_ARROW_SCHEMA, VGMEDRow
 from medbench.schemas.fields import to_arrow_row
 
@@ -98,13 +97,6 @@ class BuildResult:
 
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
-
-
-def process_case(task: CaseTask) -> tuple[str, str, str | None]:
-    """Worker entry point: extract one case and cache it. Returns (dataset, case, error)."""
-    result = extract_case(task.spec, task.dataset_dir, task.case, task.config)
-    save_result(task, result)
-    return result.dataset, result.case_id, result.error
 
 
 def discover_sources(

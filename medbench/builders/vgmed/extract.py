@@ -267,6 +267,7 @@ def _extract(
                 image_key = renderer.render(channel, k)
                 for mask_box in boxes_of(mask):
                     add(label, source_label, channel, k, mask_box, config.box_mode, image_key)
+        del layer, areas  # let the next layer load without this one still held
 
     for native in loaded.native_boxes:
         channel = channels[0]

@@ -15,7 +15,6 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from medbench.builders.vgmed.case import CaseError, CaseRef, LoadedCase, Skip
-from medbench.imaging.itk import read_itk
 from medbench.imaging.nifti import read_nifti
 from medbench.imaging.orientation import to_display
 from medbench.imaging.volume import DisplayVolume, RawVolume
@@ -102,6 +101,8 @@ def read_volume(path: Path) -> RawVolume:
     name = path.name.lower()
     if name.endswith((".nii", ".nii.gz")):
         return read_nifti(path)
+    from medbench.imaging.itk import read_itk  # SimpleITK costs ~100 MB per worker: load on use
+
     return read_itk(path)
 
 

@@ -6,8 +6,6 @@ import re
 from pathlib import Path
 from typing import ClassVar
 
-import numpy as np
-
 from medbench.builders.vgmed.case import CaseRef, LabelLayer, LoadedCase, Skip
 from medbench.builders.vgmed.families._paths import glob_files, rel, strip_suffix
 from medbench.builders.vgmed.spec import (
@@ -70,7 +68,7 @@ def split_channels(spec: SourceSpec, image: RawVolume) -> dict:
     if image.data.ndim == 4 and image.data.shape[3] > 1:
         names = list(getattr(spec, "channels", [])) or [f"c{i}" for i in range(image.data.shape[3])]
         return {
-            name: spec.display(RawVolume(np.ascontiguousarray(image.data[..., i]), image.affine))
+            name: spec.display(RawVolume(image.data[..., i], image.affine))
             for i, name in enumerate(names[: image.data.shape[3]])
         }
     data = image.data[..., 0] if image.data.ndim == 4 else image.data

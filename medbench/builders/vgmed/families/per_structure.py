@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
+import numpy as np
+
 from medbench.builders.vgmed.case import CaseRef, LabelLayer, LoadedCase, Skip
 from medbench.builders.vgmed.families._paths import rel, strip_suffix
 from medbench.builders.vgmed.spec import (
@@ -67,17 +69,22 @@ class PerStructureSource(SourceSpec):
         image = read_volume(image_path)
         check_image(image_path, image)
         masks = case.files_for("mask:")
+        # the layers only need the grid to check against, not the raw voxels
+        grid = RawVolume(np.empty(image.data.shape[:3] + (0,), np.uint8), image.affine)
+        display = self.display(image)
+        del image
 
         def layers() -> Iterator[LabelLayer]:
             for role, path in masks:
                 stem = role.split(":", 1)[1]
                 mask = read_label_volume(dataset_dir / path)
-                check_aligned(image_path, image, dataset_dir / path, mask)
+                check_aligned(image_path, grid, dataset_dir / path, mask)
                 array = self.display(RawVolume(mask.data, mask.affine)).array
+                del mask
                 yield LabelLayer(array, {1: self.structure_name(stem)}, {1: Path(path).name})
 
         return LoadedCase(
-            images={"": self.display(image)},
+            images={"": display},
             layers=layers,
             source_path=case.file("image"),
             slice_axis=self.slice_axis_name,
