@@ -23,8 +23,8 @@ from pydicom.errors import InvalidDicomError
 from pydicom.pixels import apply_modality_lut
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
+from medbench.imaging.affines import lps_affine
 from medbench.imaging.errors import ImageReadError
-from medbench.imaging.itk import lps_affine
 from medbench.imaging.volume import RawVolume
 
 # Tags any real image file carries; a forced read of a non-DICOM file yields none of them.

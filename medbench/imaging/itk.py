@@ -12,19 +12,9 @@ from pathlib import Path
 import numpy as np
 import SimpleITK as sitk
 
+from medbench.imaging.affines import LPS_TO_RAS, lps_affine  # noqa: F401 (re-exported)
 from medbench.imaging.errors import ImageReadError
 from medbench.imaging.volume import RawVolume
-
-# LPS+ -> RAS+ (negate x and y); shared with the DICOM reader.
-LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
-
-
-def lps_affine(direction: np.ndarray, spacing: np.ndarray, origin: np.ndarray) -> np.ndarray:
-    """4x4 voxel -> RAS+ affine from LPS direction (3x3, columns = axes), spacing, origin."""
-    aff = np.eye(4)
-    aff[:3, :3] = np.asarray(direction, dtype=np.float64) * np.asarray(spacing, dtype=np.float64)
-    aff[:3, 3] = origin
-    return LPS_TO_RAS @ aff
 
 
 def raw_from_sitk(img: sitk.Image) -> RawVolume:
