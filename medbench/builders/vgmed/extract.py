@@ -20,7 +20,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from medbench.builders.vgmed.case import CaseError, CaseRef, LoadedCase, Skip
 from medbench.builders.vgmed.spec import SourceSpec
-from medbench.imaging.boxes import MaskBox, box_area, clip_box, component_boxes, union_box
+from medbench.imaging.boxes import (
+    MaskBox,
+    box_area,
+    clip_box,
+    component_boxes,
+    scale_box,
+    union_box,
+)
 from medbench.imaging.errors import ImageReadError
 from medbench.imaging.intensity import IntensityRange, intensity_for
 from medbench.imaging.resample import resize_image, resize_mask, square_pixel_size
@@ -167,31 +174,20 @@ def _extract(
     renderer = _Renderer(loaded, modality, spec.ct_window, config.png_compress_level)
     channels = sorted(loaded.images)
     result.skipped.extend(loaded.skipped)
-    skip = result.skipped.append
+
+    def skip(item: str, reason: str) -> None:
+        result.skipped.append(Skip(spec.id, case.case_id, item, reason))
+
     first = loaded.images[channels[0]]
     shape = first.array.shape[:3]
 
     def add(label, source_label, channel, k, mask_box: MaskBox, mode, image_key):
         width, height = renderer.sizes[image_key]
         if mask_box.area < config.min_pixels:
-            skip(
-                Skip(
-                    spec.id,
-                    case.case_id,
-                    f"{label}@{k}",
-                    f"{mask_box.area} px < {config.min_pixels} px minimum",
-                )
-            )
+            skip(f"{label}@{k}", f"{mask_box.area} px < {config.min_pixels} px minimum")
             return
         if mask_box.area < config.min_fraction * width * height:
-            skip(
-                Skip(
-                    spec.id,
-                    case.case_id,
-                    f"{label}@{k}",
-                    f"under {config.min_fraction:g} of the image",
-                )
-            )
+            skip(f"{label}@{k}", f"under {config.min_fraction:g} of the image")
             return
         volume = renderer.volume(channel)
         index = sum(
@@ -238,24 +234,13 @@ def _extract(
         for value in np.flatnonzero(totals):
             if value != 0 and int(value) not in layer.names:
                 skip(
-                    Skip(
-                        spec.id,
-                        case.case_id,
-                        f"value {value}",
-                        f"label value {value} ({totals[value]} voxels) not in the label map",
-                    )
+                    f"value {value}",
+                    f"label value {value} ({totals[value]} voxels) not in the label map",
                 )
         for value, label in sorted(layer.names.items()):
             source_label = layer.source_labels.get(value, str(value))
             if value >= len(totals) or totals[value] == 0:
-                skip(
-                    Skip(
-                        spec.id,
-                        case.case_id,
-                        f"{label} ({source_label})",
-                        "structure absent (empty mask)",
-                    )
-                )
+                skip(f"{label} ({source_label})", "structure absent (empty mask)")
                 continue
             channel = pick_channel(channels, config.seed, spec.id, case.case_id, label)
             size = renderer.target_size(channel)
@@ -275,17 +260,9 @@ def _extract(
         width, height = renderer.sizes[image_key]
         source_h, source_w = renderer.volume(channel).array.shape[1:3]
         scale_x, scale_y = width / source_w, height / source_h
-        x1, y1, x2, y2 = native.box
-        box = clip_box((x1 * scale_x, y1 * scale_y, x2 * scale_x, y2 * scale_y), width, height)
+        box = clip_box(scale_box(native.box, scale_x, scale_y), width, height)
         if box_area(box) <= 0:
-            skip(
-                Skip(
-                    spec.id,
-                    case.case_id,
-                    native.label,
-                    f"box {native.box} is empty or outside the image",
-                )
-            )
+            skip(native.label, f"box {native.box} is empty or outside the image")
             continue
         add(
             native.label,
