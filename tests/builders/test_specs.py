@@ -102,3 +102,41 @@ def test_min_size_filters_list_what_they_drop(tmp_path):
     assert share.candidates == [] and "under 0.2 of the image" in share.skipped[0].reason
     kept = extract_case(spec, dataset_dir, cases[0], ExtractConfig(min_pixels=60))
     assert len(kept.candidates) == 1 and kept.candidates[0].area == 60
+
+
+def test_four_d_images_split_into_named_channels(tmp_path):
+    """MSD Task01 style: one 4D image (X, Y, Z, C), channels named by the spec."""
+    data = np.zeros((20, 24, 6, 2), np.float32)
+    label = np.zeros((20, 24, 6), np.uint8)
+    label[5:9, 6:12, 2] = 1
+    data[..., 0][label == 1] = 500.0  # FLAIR-like channel
+    data[..., 1][label == 1] = 50.0
+    data[..., 1][label == 0] = 10.0
+    task = tmp_path / "Custom" / "Task"
+    (task / "imagesTr").mkdir(parents=True)
+    (task / "labelsTr").mkdir(parents=True)
+    affine = np.diag([-1.0, -1.0, 1.0, 1.0])
+    nib.save(nib.Nifti1Image(data, affine), task / "imagesTr" / "b1.nii.gz")
+    nib.save(nib.Nifti1Image(label, affine), task / "labelsTr" / "b1.nii.gz")
+    spec = PairedVolumeSource(
+        id="Custom",
+        title="t",
+        modality="MR",
+        body_part="head and neck",
+        license="x",
+        anchor="Task",
+        label_glob="Task/labelsTr/*.nii.gz",
+        image_from_label=(r"labelsTr", "imagesTr"),
+        labels={"1": "edema"},
+        channels=["FLAIR", "T1w"],
+    )
+    dataset_dir = tmp_path / "Custom"
+    cases, _ = spec.discover(dataset_dir)
+    loaded = spec.load(dataset_dir, cases[0])
+    assert sorted(loaded.images) == ["FLAIR", "T1w"]
+    assert loaded.images["FLAIR"].array.shape == (6, 24, 20)
+    assert loaded.images["FLAIR"].array[2].max() == 500.0
+    assert loaded.images["T1w"].array[2].max() == 50.0
+    (candidate,) = extract_case(spec, dataset_dir, cases[0], ExtractConfig()).candidates
+    assert candidate.channel in {"FLAIR", "T1w"}
+    assert candidate.intensity.startswith("percentile:")
