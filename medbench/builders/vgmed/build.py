@@ -24,6 +24,7 @@ from medbench.builders.vgmed.cache import (
     remove_partials,
 )
 from medbench.builders.vgmed.case import Skip
+from medbench.builders.vgmed.dedup import duplicate_skip, find_duplicates
 from medbench.builders.vgmed.extract import (
     Candidate,
     CaseResult,
@@ -78,6 +79,7 @@ class SourceStatus:
     dataset_dir: Path | None
     cases: int = 0
     failed: int = 0
+    duplicates: int = 0  # cases whose scan another dataset's case already supplies
     candidates: int = 0
     problem: str | None = None
 
@@ -156,13 +158,22 @@ def build_vgmed(
     candidates: list[Candidate] = []
     errors: list[tuple[str, str, str]] = []
     by_status = {s.spec.id: s for s in statuses}
-    for task in tasks:
-        meta: CaseResult = load_meta(task.meta_path)
+    metas: list[CaseResult] = [load_meta(task.meta_path) for task in tasks]
+    labels_per_dataset: dict[str, set[str]] = {}
+    for meta in metas:
+        labels_per_dataset.setdefault(meta.dataset, set()).update(c.label for c in meta.candidates)
+    duplicates = find_duplicates(metas, lambda d: len(labels_per_dataset.get(d, ())))
+    for meta in metas:
         skipped += meta.skipped
         status = by_status[meta.dataset]
         if meta.error:
             errors.append((meta.dataset, meta.case_id, meta.error))
             status.failed += 1
+        kept = duplicates.get((meta.dataset, meta.case_id))
+        if kept is not None:
+            skipped.append(duplicate_skip(meta.dataset, meta.case_id, kept))
+            status.duplicates += 1
+            continue
         candidates += meta.candidates
         status.candidates += len(meta.candidates)
     if not candidates:

@@ -7,6 +7,7 @@ leaves at most a ``*.tmp-*`` file, which the next build removes.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 from dataclasses import dataclass
@@ -16,6 +17,9 @@ from medbench import __version__
 from medbench.builders.vgmed.case import CaseRef
 from medbench.builders.vgmed.extract import CaseResult, ExtractConfig, stable_hash
 from medbench.builders.vgmed.spec import SourceSpec
+
+# Bump when what a cached case holds changes, so old caches are recomputed, not misread.
+CACHE_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ def case_cache_key(
         except OSError:
             stats.append((path, -1, -1))
     return stable_hash(
+        CACHE_FORMAT,
         __version__,
         spec.model_dump_json(),
         config.model_dump_json(),
@@ -73,9 +78,7 @@ def _atomic_pickle(obj: object, path: Path) -> None:
 
 def save_result(task: CaseTask, result: CaseResult) -> None:
     _atomic_pickle(result.images, task.images_path)
-    meta = CaseResult(
-        result.dataset, result.case_id, result.candidates, {}, result.skipped, result.error
-    )
+    meta = dataclasses.replace(result, images={})  # images live in their own file
     _atomic_pickle(meta, task.meta_path)
 
 

@@ -85,6 +85,7 @@ class CaseResult:
     images: dict[str, bytes] = field(default_factory=dict)
     skipped: list[Skip] = field(default_factory=list)
     error: str | None = None
+    content_hash: str | None = None  # of the image voxels, to find one scan in two datasets
 
 
 def stable_hash(*parts: object, length: int = 16) -> str:
@@ -276,3 +277,17 @@ def _extract(
 
     used = {c.image_key for c in result.candidates}
     result.images = {k: v for k, v in renderer.images.items() if k in used}
+    result.content_hash = image_content_hash(loaded.images)
+
+
+def image_content_hash(images: dict[str, DisplayVolume]) -> str:
+    """Hash of one channel's voxels in display layout, independent of file format,
+    orientation on disk and integer width: the same scan shipped by two datasets (FLARE22
+    inside MSD-Pancreas, ISIC ids across years) hashes the same."""
+    channel = min(images, key=lambda c: (c.lower(), c))
+    array = images[channel].array
+    kind = np.float32 if array.dtype.kind == "f" else np.int32
+    digest = hashlib.sha256(repr((array.shape, np.dtype(kind).str)).encode())
+    for k in range(array.shape[0]):  # slice by slice: never a full-volume copy
+        digest.update(np.ascontiguousarray(array[k], dtype=kind).tobytes())
+    return digest.hexdigest()[:32]
