@@ -74,9 +74,13 @@ def test_specific_reasons(bad_build):
     )
     assert any("no DICOM" in s["reason"] for s in skipped)
     assert any("no row" in s["reason"] for s in skipped)
-    # the valid spleen of spleen_7 is still converted
+    # spleen_7 reuses spleen_2's image: its valid spleen is not used twice
     rows = [s for s in manifest["sources"] if s["id"] == "MSD-Spleen"][0]
-    assert rows["pairs"] == 4  # spleen_2, _6, _10 and the valid structure in spleen_7
+    assert rows["pairs"] == 3  # spleen_2, _6, _10
+    assert any(
+        s["case_id"] == "spleen_7" and s["reason"].startswith("duplicate of MSD-Spleen/spleen_2")
+        for s in skipped
+    )
     csv_text = (out / "report" / "skipped.csv").read_text()
     assert "superpixels" in csv_text and "ATTRIBUTION.txt" in csv_text
 
