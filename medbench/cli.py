@@ -9,6 +9,7 @@ import typer
 from medbench import __version__
 from medbench.builders.cli import app as build_app
 from medbench.builders.vgmed.sources.cli import app as sources_app
+from medbench.review.cli import app as review_app
 
 app = typer.Typer(
     name="medbench",
@@ -18,6 +19,7 @@ app = typer.Typer(
 )
 app.add_typer(build_app, name="build")
 app.add_typer(sources_app, name="sources")
+app.add_typer(review_app, name="review")
 
 
 def _version(value: bool) -> None:

@@ -39,7 +39,7 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def _write_json(path: Path, data: dict) -> None:
+def write_json_atomic(path: Path, data: dict) -> None:
     tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     os.replace(tmp, path)
@@ -92,7 +92,7 @@ def write_manifest(result: BuildResult, config: BuildConfig, attribute_tag: str)
         "errors": [{"dataset": d, "case_id": c, "error": e} for d, c, e in result.errors],
         "skipped": [vars(s) for s in result.skipped],
     }
-    _write_json(result.out / "manifest.json", manifest)
+    write_json_atomic(result.out / "manifest.json", manifest)
     return manifest
 
 
