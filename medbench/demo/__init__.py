@@ -10,14 +10,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 from medbench.demo import (
+    abdomenct_1k,
     brats2015,
     brats2021,
+    btcv,
     chaos,
+    flare21,
+    flare22,
     isic2018,
     msd_spleen,
     siim_acr,
     slake,
     totalsegmentator,
+    word,
 )
 from medbench.demo.truth import PlantedStructure
 
@@ -32,6 +37,11 @@ REPLICAS: dict[str, Writer] = {
     "SIIM-ACR": siim_acr.write,
     "ISIC2018": isic2018.write,
     "SLAKE": slake.write,
+    "BTCV": btcv.write,
+    "WORD": word.write,
+    "FLARE22": flare22.write,
+    "FLARE21": flare21.write,
+    "AbdomenCT-1K": abdomenct_1k.write,
 }
 
 

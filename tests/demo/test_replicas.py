@@ -114,6 +114,11 @@ def assert_extent(got: tuple[float, float], want: tuple[float, float] | None) ->
 
 def test_registry_lists_all_ids():
     assert set(REPLICAS) == {
+        "BTCV",
+        "WORD",
+        "FLARE22",
+        "FLARE21",
+        "AbdomenCT-1K",
         "MSD-Spleen",
         "BraTS2021",
         "BraTS2015",

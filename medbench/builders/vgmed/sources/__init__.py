@@ -7,6 +7,7 @@ declaration over that family's generic reader.
 from __future__ import annotations
 
 from medbench.builders.vgmed.sources import (
+    abdomen_ct,
     case_dir,
     dicom_png,
     dicom_rle,
@@ -20,6 +21,7 @@ from medbench.builders.vgmed.spec import SourceSpec
 
 _MODULES = (
     paired_volume,
+    abdomen_ct,
     case_dir,
     vsd,
     per_structure,
