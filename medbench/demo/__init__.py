@@ -11,6 +11,7 @@ from pathlib import Path
 
 from medbench.demo import (
     abdomenct_1k,
+    amos2022,
     brats2015,
     brats2021,
     btcv,
@@ -42,6 +43,7 @@ REPLICAS: dict[str, Writer] = {
     "FLARE22": flare22.write,
     "FLARE21": flare21.write,
     "AbdomenCT-1K": abdomenct_1k.write,
+    "AMOS2022": amos2022.write,
 }
 
 

@@ -119,6 +119,7 @@ def test_registry_lists_all_ids():
         "FLARE22",
         "FLARE21",
         "AbdomenCT-1K",
+        "AMOS2022",
         "MSD-Spleen",
         "BraTS2021",
         "BraTS2015",

@@ -29,6 +29,18 @@ class PairedVolumeSource(SourceSpec):
     label_glob: str
     image_from_label: tuple[str, str]
     channels: list[str] = []
+    # (n, modality up to n, modality above n) by the last number in the case id: AMOS ships
+    # CT as amos_0001..0500 and MR above 500 in the same folders
+    modality_by_case_number: tuple[int, str, str] | None = None
+
+    def case_modality(self, case_id: str) -> str | None:
+        if self.modality_by_case_number is None:
+            return None
+        numbers = re.findall(r"\d+", case_id)
+        if not numbers:
+            return None
+        limit, low, high = self.modality_by_case_number
+        return low if int(numbers[-1]) <= limit else high
 
     def discover(self, dataset_dir: Path) -> tuple[list[CaseRef], list[Skip]]:
         labels, skipped = glob_files(dataset_dir, self.label_glob, self.id)
@@ -60,6 +72,7 @@ class PairedVolumeSource(SourceSpec):
             layers=[layer],
             source_path=case.file("image"),
             slice_axis=self.slice_axis_name,
+            modality=self.case_modality(case.case_id),
         )
 
 

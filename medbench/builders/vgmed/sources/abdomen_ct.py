@@ -148,3 +148,40 @@ ABDOMENCT_1K = PairedVolumeSource(
 )
 
 SPECS = [BTCV, WORD, FLARE22, FLARE21, ABDOMENCT_1K]
+
+AMOS2022 = PairedVolumeSource(
+    id="AMOS2022",
+    title="AMOS 2022: abdominal multi-organ segmentation, CT and MR (post-challenge release)",
+    modality="CT",
+    modalities=["CT", "MR"],
+    body_part="abdomen",
+    license="CC-BY-4.0",
+    homepage="https://zenodo.org/records/7262581",
+    anchor="amos22",
+    label_glob="amos22/labels*/amos_*.nii.gz",
+    image_from_label=(r"/labels(Tr|Va)/", r"/images\1/"),
+    modality_by_case_number=(500, "CT", "MR"),
+    ct_window="abdomen",
+    labels={
+        "1": "spleen",
+        "2": "right kidney",
+        "3": "left kidney",
+        "4": "gallbladder",
+        "5": "esophagus",
+        "6": "liver",
+        "7": "stomach",
+        "8": "aorta",  # dataset.json spells it "arota"
+        "9": "inferior vena cava",  # "postcava"
+        "10": "pancreas",
+        "11": "right adrenal gland",
+        "12": "left adrenal gland",
+        "13": "duodenum",
+        "14": "urinary bladder",
+        "15": "prostate or uterus",
+    },
+    notes="Case ids <= 500 are CT, above are MR (as MMMM reads them). Label 15 is prostate "
+    "or uterus by the patient's sex; the metadata CSV that says which is not read yet "
+    "(its file name in the Zenodo release is UNVERIFIED), so 15 is named 'prostate or uterus'.",
+)
+
+SPECS.append(AMOS2022)
