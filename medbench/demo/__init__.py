@@ -11,18 +11,27 @@ from pathlib import Path
 
 from medbench.demo import (
     abdomenct_1k,
+    adam,
     amos2022,
     brats2015,
     brats2021,
     btcv,
+    busi,
     chaos,
+    cvc_clinicdb,
     flare21,
     flare22,
+    isic2016,
+    isic2017,
     isic2018,
+    kvasir_seg,
     msd_spleen,
+    palm19,
+    polypdb,
     siim_acr,
     slake,
     totalsegmentator,
+    ultrasound_nerve,
     word,
 )
 from medbench.demo.truth import PlantedStructure
@@ -44,6 +53,15 @@ REPLICAS: dict[str, Writer] = {
     "FLARE21": flare21.write,
     "AbdomenCT-1K": abdomenct_1k.write,
     "AMOS2022": amos2022.write,
+    "ISIC2017": isic2017.write,
+    "ISIC2016": isic2016.write,
+    "Kvasir-SEG": kvasir_seg.write,
+    "CVC-ClinicDB": cvc_clinicdb.write,
+    "BUSI": busi.write,
+    "ADAM": adam.write,
+    "PALM19": palm19.write,
+    "PolypDB": polypdb.write,
+    "UltrasoundNerve": ultrasound_nerve.write,
 }
 
 

@@ -120,6 +120,15 @@ def test_registry_lists_all_ids():
         "FLARE21",
         "AbdomenCT-1K",
         "AMOS2022",
+        "ISIC2017",
+        "ISIC2016",
+        "Kvasir-SEG",
+        "CVC-ClinicDB",
+        "BUSI",
+        "ADAM",
+        "PALM19",
+        "PolypDB",
+        "UltrasoundNerve",
         "MSD-Spleen",
         "BraTS2021",
         "BraTS2015",
@@ -135,7 +144,20 @@ def test_every_dataset_planted_and_fields_consistent(demo):
     _, planted = demo
     assert {p.dataset for p in planted} == set(REPLICAS)
     for p in planted:
-        is_2d = p.dataset in {"SIIM-ACR", "ISIC2018", "SLAKE"}
+        is_2d = p.dataset in {
+            "SIIM-ACR",
+            "ISIC2018",
+            "SLAKE",
+            "ISIC2017",
+            "ISIC2016",
+            "Kvasir-SEG",
+            "CVC-ClinicDB",
+            "BUSI",
+            "ADAM",
+            "PALM19",
+            "PolypDB",
+            "UltrasoundNerve",
+        }
         assert (p.extent_px is not None) == is_2d and (p.extent_mm is not None) != is_2d, p
         assert p.side in (None, "left", "right")
 

@@ -16,10 +16,10 @@ from medbench.builders.vgmed import sources
 from medbench.builders.vgmed.build import BuildConfig, build_vgmed
 from medbench.builders.vgmed.sources.abdomen_ct import SPECS
 from medbench.builders.vgmed.spec import SourceSpec
-from medbench.demo import abdomenct_1k, btcv, flare21, flare22, word
+from medbench.demo import abdomenct_1k, amos2022, btcv, flare21, flare22, word
 from medbench.demo.truth import PlantedStructure
 
-REPLICAS = {m.DATASET: m for m in (btcv, word, flare22, flare21, abdomenct_1k)}
+REPLICAS = {m.DATASET: m for m in (btcv, word, flare22, flare21, abdomenct_1k, amos2022)}
 SPEC_BY_ID = {spec.id: spec for spec in SPECS}
 
 

@@ -35,11 +35,14 @@ def glob_files(base: Path, pattern: str, dataset: str) -> tuple[list[Path], list
     return found, skipped
 
 
-def unused_neighbours(base: Path, used: list[Path], dataset: str) -> list[Skip]:
-    """Other files in the folders a glob matched in: listed so nothing vanishes silently."""
+def unused_neighbours(
+    base: Path, used: list[Path], dataset: str, only_in: set[Path] | None = None
+) -> list[Skip]:
+    """Other files in the folders a glob matched in (or in ``only_in``): listed so nothing
+    vanishes silently."""
     used_set = set(used)
     skipped = []
-    for folder in sorted({p.parent for p in used}):
+    for folder in sorted(only_in if only_in is not None else {p.parent for p in used}):
         for path in sorted(folder.iterdir()):
             if path.is_file() and path not in used_set and not is_junk(path):
                 skipped.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -36,17 +37,21 @@ class Paired2DSource(SourceSpec):
             found, junk = glob_files(dataset_dir, pattern, self.id)
             images += found
             skipped += junk
-        skipped += unused_neighbours(dataset_dir, images, self.id)
-        cases = []
+        cases, used = [], list(images)
         for image in images:
             image_rel = rel(image, dataset_dir)
-            pattern = self.mask.format(stem=image.stem, parent=rel(image.parent, dataset_dir))
+            # names like "benign (4)" or "[1]" must not act as glob syntax
+            pattern = self.mask.format(
+                stem=glob.escape(image.stem), parent=glob.escape(rel(image.parent, dataset_dir))
+            )
             masks = [m for m in sorted(dataset_dir.glob(pattern)) if m.is_file() and not is_junk(m)]
             if not masks:
                 skipped.append(Skip(self.id, image.stem, image_rel, f"no mask {pattern}"))
                 continue
+            used += masks
             files = [("image", image_rel)] + [("mask", rel(m, dataset_dir)) for m in masks]
             cases.append(CaseRef(image.stem, tuple(files)))
+        skipped += unused_neighbours(dataset_dir, used, self.id, only_in={p.parent for p in images})
         return cases, skipped
 
     def load(self, dataset_dir: Path, case: CaseRef) -> LoadedCase:

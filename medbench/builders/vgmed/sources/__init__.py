@@ -15,6 +15,7 @@ from medbench.builders.vgmed.sources import (
     paired_2d,
     paired_volume,
     per_structure,
+    photo_2d,
     vsd,
 )
 from medbench.builders.vgmed.spec import SourceSpec
@@ -28,6 +29,7 @@ _MODULES = (
     dicom_png,
     dicom_rle,
     paired_2d,
+    photo_2d,
     native_boxes,
 )
 

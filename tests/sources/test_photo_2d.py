@@ -1,0 +1,267 @@
+"""Family G photo-like sources (ISIC 2016/2017, Kvasir-SEG, CVC-ClinicDB, BUSI, ADAM, PALM19,
+PolypDB, UltrasoundNerve): replicas → build_vgmed → load_dataset, checked against the plant."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from datasets import load_dataset
+from PIL import Image
+
+import medbench.builders.vgmed.sources as sources
+from medbench.builders.vgmed.build import BuildConfig, build_vgmed
+from medbench.builders.vgmed.extract import ExtractConfig
+from medbench.builders.vgmed.sources.photo_2d import SPECS
+from medbench.demo import (
+    adam,
+    busi,
+    cvc_clinicdb,
+    isic2016,
+    isic2017,
+    kvasir_seg,
+    palm19,
+    polypdb,
+    ultrasound_nerve,
+)
+
+WRITERS = {
+    "ISIC2017": isic2017.write,
+    "ISIC2016": isic2016.write,
+    "Kvasir-SEG": kvasir_seg.write,
+    "CVC-ClinicDB": cvc_clinicdb.write,
+    "BUSI": busi.write,
+    "ADAM": adam.write,
+    "PALM19": palm19.write,
+    "PolypDB": polypdb.write,
+    "UltrasoundNerve": ultrasound_nerve.write,
+}
+SPEC_BY_ID = {spec.id: spec for spec in SPECS}
+IGNORED = "not an image of this dataset (ignored)"
+EMPTY = "structure absent (empty mask)"
+
+
+def _foreground_box(grey: np.ndarray, box, tolerance: int, margin: int = 2):
+    """Box of the pixels that differ from the background ring around ``box``, read from the
+    PNG alone: the planted blobs are uniform and sit on a uniform background."""
+    x1, y1, x2, y2 = (int(round(v)) for v in box)
+    ex1, ey1 = max(x1 - margin, 0), max(y1 - margin, 0)
+    ex2, ey2 = min(x2 + margin, grey.shape[1]), min(y2 + margin, grey.shape[0])
+    window = grey[ey1:ey2, ex1:ex2].astype(np.float32)
+    ring = np.ones(window.shape, bool)
+    ring[y1 - ey1 : y2 - ey1, x1 - ex1 : x2 - ex1] = False
+    background = float(np.median(window[ring])) if ring.any() else 0.0
+    foreground = np.abs(window - background) > tolerance
+    rows_any, cols_any = np.flatnonzero(foreground.any(1)), np.flatnonzero(foreground.any(0))
+    return (ex1 + cols_any[0], ey1 + rows_any[0], ex1 + cols_any[-1] + 1, ey1 + rows_any[-1] + 1)
+
+
+def _build(root: Path, out: Path, specs, box_mode: str = "union"):
+    """Build ``specs`` (registered for the duration); return (rows, manifest)."""
+    with pytest.MonkeyPatch.context() as mp:
+        for spec in specs:
+            mp.setitem(sources.SOURCES, spec.id, spec)
+        build_vgmed(
+            BuildConfig(
+                source_root=root,
+                out=out,
+                datasets=[s.id for s in specs],
+                extract=ExtractConfig(box_mode=box_mode),
+            )
+        )
+    manifest = json.loads((out / "manifest.json").read_text())
+    rows = [r for r in load_dataset(str(out), split="test") if r["question_type"] == "localization"]
+    return rows, manifest
+
+
+@pytest.fixture(scope="module")
+def replicas(tmp_path_factory):
+    root = tmp_path_factory.mktemp("photo-sources")
+    planted = {d: write(root / d, 0) for d, write in WRITERS.items()}
+    return root, planted
+
+
+@pytest.fixture(scope="module")
+def built(replicas, tmp_path_factory):
+    root, _ = replicas
+    return _build(root, tmp_path_factory.mktemp("photo") / "out", SPECS)
+
+
+def _rows_of(built, dataset: str) -> list[dict]:
+    return [r for r in built[0] if r["dataset"] == dataset]
+
+
+def _skips_of(built, dataset: str) -> dict[str, str]:
+    return {
+        (s["case_id"] + ":" if s["case_id"] else "") + s["item"]: s["reason"]
+        for s in built[1]["skipped"]
+        if s["dataset"] == dataset
+    }
+
+
+def _is_jpeg(row) -> bool:
+    return row["source_path"].lower().endswith((".jpg", ".jpeg"))
+
+
+def _check_boxes(rows, planted) -> None:
+    """Each box frames its blob in the stored PNG and has the planted extent (±2 px)."""
+    by_case = {p.case_key: p for p in planted}
+    assert sorted(r["case_id"] for r in rows) == sorted(by_case)
+    for row in rows:
+        grey = np.asarray(row["image"].convert("L"))
+        found = _foreground_box(grey, row["bbox"], tolerance=30 if _is_jpeg(row) else 6)
+        assert np.allclose(found, row["bbox"], atol=2), (row["case_id"], found, row["bbox"])
+        x1, y1, x2, y2 = row["bbox"]
+        plant = by_case[row["case_id"]]
+        assert row["label"] == plant.label
+        assert (x2 - x1) == pytest.approx(plant.extent_px[0], abs=2), row["case_id"]
+        assert (y2 - y1) == pytest.approx(plant.extent_px[1], abs=2), row["case_id"]
+
+
+@pytest.mark.parametrize("dataset", list(WRITERS))
+def test_boxes_frame_the_planted_blobs(built, replicas, dataset):
+    _, planted = replicas
+    rows = _rows_of(built, dataset)
+    assert rows, dataset
+    _check_boxes(rows, planted[dataset])
+    spec = SPEC_BY_ID[dataset]
+    assert {r["modality"] for r in rows} == {spec.modality}
+    assert {r["body_part"] for r in rows} == {spec.body_part}
+
+
+def test_replicas_are_deterministic(tmp_path):
+    for dataset, write in WRITERS.items():
+        write(tmp_path / "a" / dataset, 0)
+        write(tmp_path / "b" / dataset, 0)
+    files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*"))
+    files_b = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*"))
+    assert files_a == files_b
+    for rel in files_a:
+        if (tmp_path / "a" / rel).is_file():
+            assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
+
+
+# -- ISIC ----------------------------------------------------------------------------------
+
+
+def test_isic2017_superpixels_and_metadata_are_listed_not_read(built, replicas):
+    root, _ = replicas
+    skips = _skips_of(built, "ISIC2017")
+    extras = [p for p in (root / "ISIC2017").rglob("*_Data/*") if p.suffix != ".jpg"]
+    assert {p.name for p in extras} >= {"ISIC_0000001_superpixels.png"}
+    assert any(p.suffix == ".csv" for p in extras)
+    for path in extras:
+        assert skips[path.relative_to(root / "ISIC2017").as_posix()] == IGNORED
+    assert not any("superpixels" in r["case_id"] for r in _rows_of(built, "ISIC2017"))
+
+
+def test_isic2016_needs_the_capital_s_suffix(replicas, tmp_path):
+    root, _ = replicas
+    spec = SPEC_BY_ID["ISIC2016"]
+    wrong = spec.model_copy(update={"mask": spec.mask.replace("_Segmentation", "_segmentation")})
+    cases, skipped = wrong.discover(root / "ISIC2016")
+    assert cases == [] and all("no mask" in s.reason for s in skipped)
+    assert len(spec.discover(root / "ISIC2016")[0]) == len(isic2016.IMAGES)
+
+
+# -- JPEG masks: Kvasir-SEG, PolypDB -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("dataset", "folder"), [("Kvasir-SEG", "Kvasir-SEG/masks"), ("PolypDB", "WLI/annotations")]
+)
+def test_jpeg_masks_carry_compression_noise(replicas, dataset, folder):
+    root, _ = replicas
+    mask = np.asarray(Image.open(next((root / dataset / folder).glob("*.jpg"))))
+    grey_levels = np.unique(mask)
+    assert ((grey_levels > 10) & (grey_levels < 245)).any(), "mask is not noisy: not a real JPEG"
+
+
+def test_kvasir_box_file_matches_the_masks(built, replicas):
+    root, planted = replicas
+    boxes = json.loads((root / "Kvasir-SEG" / "Kvasir-SEG" / "kavsir_bboxes.json").read_text())
+    assert sorted(boxes) == sorted(p.case_key for p in planted["Kvasir-SEG"])
+    for row in _rows_of(built, "Kvasir-SEG"):
+        (native,) = boxes[row["case_id"]]["bbox"]
+        assert native["label"] == "polyp"
+        native_box = [native[k] for k in ("xmin", "ymin", "xmax", "ymax")]
+        assert np.allclose(native_box, row["bbox"], atol=2), (native_box, row["bbox"])
+
+
+def test_polypdb_names_with_spaces_survive(built):
+    cases = {r["case_id"] for r in _rows_of(built, "PolypDB")}
+    assert "PKHL_15 220831_201030_BN011_036" in cases and "BLI 0003" in cases
+
+
+# -- CVC-ClinicDB ----------------------------------------------------------------------------
+
+
+def test_cvc_masks_are_three_channel_in_a_folder_with_a_space(replicas):
+    root, _ = replicas
+    mask = Image.open(root / "CVC-ClinicDB" / "Ground Truth" / "1.tif")
+    assert mask.mode == "RGB"
+
+
+# -- BUSI ----------------------------------------------------------------------------------
+
+
+def test_busi_masks_rgba_and_normal_class(built, replicas):
+    root, _ = replicas
+    folder = root / "BUSI" / "Dataset_BUSI_with_GT"
+    assert Image.open(folder / "benign" / "benign (4)_mask_1.png").mode == "RGBA"
+    assert Image.open(folder / "malignant" / "malignant (1)_mask.png").mode == "RGB"
+    skips = _skips_of(built, "BUSI")
+    assert skips["normal (1):breast tumor (mask)"] == EMPTY
+    assert {r["case_id"] for r in _rows_of(built, "BUSI")} == {"benign (4)", "malignant (1)"}
+
+
+def test_busi_several_mask_files_are_several_lesions(replicas, tmp_path):
+    root, _ = replicas
+    rows, _ = _build(root, tmp_path / "components", [SPEC_BY_ID["BUSI"]], "components")
+    boxes = sorted(tuple(r["bbox"]) for r in rows if r["case_id"] == "benign (4)")
+    folder = root / "BUSI" / "Dataset_BUSI_with_GT" / "benign"
+    lesions = []
+    for mask_file in sorted(folder.glob("benign (4)_mask*.png")):
+        ys, xs = np.nonzero(np.asarray(Image.open(mask_file).convert("L")) > 127)
+        lesions.append((xs.min(), ys.min(), xs.max() + 1, ys.max() + 1))
+    assert len(boxes) == len(lesions) == 2
+    assert np.allclose(boxes, sorted(lesions), atol=1), (boxes, lesions)
+
+
+# -- ADAM, PALM19: inverted masks ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("dataset", "no_disc"), [("ADAM", "N0002"), ("PALM19", "P0002")])
+def test_inverted_disc_masks(built, replicas, tmp_path, dataset, no_disc):
+    root, planted = replicas
+    assert _skips_of(built, dataset)[f"{no_disc}:optic disc (mask)"] == EMPTY
+    # read as ordinary (white = disc) masks, every box would be wrong
+    wrong = SPEC_BY_ID[dataset].model_copy(update={"decoder": "binary"})
+    rows, _ = _build(root, tmp_path / "wrong", [wrong])
+    extents = {p.case_key: p.extent_px for p in planted[dataset]}
+    for row in rows:
+        x1, y1, x2, y2 = row["bbox"]
+        if row["case_id"] in extents:
+            assert abs((x2 - x1) - extents[row["case_id"]][0]) > 2
+
+
+def test_palm_paths_with_ampersand_and_misspelling(replicas):
+    root, _ = replicas
+    names = {p.relative_to(root / "PALM19").as_posix() for p in (root / "PALM19").rglob("*.bmp")}
+    assert "PALM-Training400-Annotation-D&F/Disc_Masks/H0001.bmp" in names
+    assert any(n.startswith("PALM-Training400-Annotation-Lession/") for n in names)
+
+
+# -- UltrasoundNerve -------------------------------------------------------------------------
+
+
+def test_nerve_masks_are_not_images_and_empty_masks_give_no_sample(built):
+    rows = _rows_of(built, "UltrasoundNerve")
+    assert not any(r["case_id"].endswith("_mask") for r in rows)
+    skips = _skips_of(built, "UltrasoundNerve")
+    assert skips["1_2:brachial plexus nerve (mask)"] == EMPTY
+    # masks sit next to their images but are used, so they are not listed as ignored
+    assert "train/1_1_mask.tif" not in skips
+    assert not any(k.startswith("test/") for k in skips)
