@@ -275,3 +275,47 @@ def test_dataset_card_header(built):
     assert data["size_categories"] == ["n<1K"]
     assert "visual-question-answering" in data["task_categories"]
     assert f"{len(result.selected)}" in card.text
+
+
+def test_mr_structures_use_the_documented_sequence(rows):
+    expected = {
+        ("BraTS2021", "enhancing tumor"): "t1ce",
+        ("BraTS2021", "necrotic tumor core"): "t1ce",
+        ("BraTS2021", "peritumoral edema"): "flair",
+        ("BraTS2015", "enhancing tumor"): "T1c",
+        ("BraTS2015", "edema"): "Flair",
+    }
+    seen = set()
+    for dataset, label, channel in zip(
+        rows["dataset"], rows["label"], rows["channel"], strict=True
+    ):
+        if (dataset, label) in expected:
+            assert channel == expected[(dataset, label)], (dataset, label, channel)
+            seen.add((dataset, label))
+    assert seen == set(expected)
+
+
+def test_all_sequences_option_emits_every_sequence(demo_root, tmp_path):
+    root, _ = demo_root
+    out = tmp_path / "all"
+    result = CliRunner().invoke(
+        app,
+        [
+            "build",
+            "vgmed",
+            "--source-root",
+            str(root),
+            "--out",
+            str(out),
+            "-d",
+            "BraTS2021",
+            "--all-sequences",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    ds = load_dataset(str(out), split="test")
+    per_structure: dict[tuple, set] = {}
+    for case_id, label, channel in zip(ds["case_id"], ds["label"], ds["channel"], strict=True):
+        per_structure.setdefault((case_id, label), set()).add(channel)
+    assert per_structure
+    assert all(c == {"flair", "t1", "t1ce", "t2"} for c in per_structure.values())

@@ -69,6 +69,14 @@ def vgmed(
         str, typer.Option(help="'union' (one box per structure) or 'components'.")
     ] = "union",
     min_pixels: Annotated[int, typer.Option(help="Minimum mask pixels per box.", min=0)] = 10,
+    all_sequences: Annotated[
+        bool,
+        typer.Option(
+            "--all-sequences",
+            help="Multi-sequence MR: emit every sequence, not just each dataset's default "
+            "sequence per structure.",
+        ),
+    ] = False,
     min_fraction: Annotated[
         float, typer.Option(help="Minimum mask area as a fraction of the image.", min=0, max=1)
     ] = 0.0,
@@ -90,6 +98,7 @@ def vgmed(
             box_mode=box_mode,
             min_pixels=min_pixels,
             min_fraction=min_fraction,
+            channels="all" if all_sequences else "default",
         )
         root = demo_source_root(out, seed) if demo else source_root
         config = BuildConfig(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -45,6 +46,9 @@ class ExtractConfig(BaseModel):
     box_mode: Literal["union", "components"] = "union"
     min_pixels: int = Field(10, ge=0, description="drop boxes covering fewer mask pixels")
     min_fraction: float = Field(0.0, ge=0, le=1, description="drop boxes under this image share")
+    channels: Literal["default", "all"] = Field(
+        "default", description="multi-sequence sources: the spec's sequence per label, or all"
+    )
     png_compress_level: int = Field(6, ge=0, le=9)
     seed: int = 0
 
@@ -149,6 +153,19 @@ def pick_channel(channels: list[str], seed: int, *parts: object) -> str:
     return channels[int(stable_hash(seed, *parts), 16) % len(channels)]
 
 
+def channels_for(
+    spec: SourceSpec, channels: list[str], label: str, config: ExtractConfig, case_id: str
+) -> list[str]:
+    """Which sequences to render a structure on: all of them with ``channels='all'``;
+    else the spec's sequence for that label, its default sequence, or a seeded pick."""
+    if config.channels == "all" or len(channels) == 1:
+        return channels
+    for wanted in (spec.channel_for_label.get(label), spec.default_channel):
+        if wanted in channels:
+            return [wanted]
+    return [pick_channel(channels, config.seed, spec.id, case_id, label)]
+
+
 def extract_case(
     spec: SourceSpec, dataset_dir: Path, case: CaseRef, config: ExtractConfig
 ) -> CaseResult:
@@ -243,13 +260,13 @@ def _extract(
             if value >= len(totals) or totals[value] == 0:
                 skip(f"{label} ({source_label})", "structure absent (empty mask)")
                 continue
-            channel = pick_channel(channels, config.seed, spec.id, case.case_id, label)
-            size = renderer.target_size(channel)
             chosen = choose_slices(
                 areas[:, value], config.slice_policy, config.slices_per_structure
             )
-            for k in chosen:
-                mask = resize_mask(layer.array[k] == value, size)
+            for channel, k in itertools.product(
+                channels_for(spec, channels, label, config, case.case_id), chosen
+            ):
+                mask = resize_mask(layer.array[k] == value, renderer.target_size(channel))
                 image_key = renderer.render(channel, k)
                 for mask_box in boxes_of(mask):
                     add(label, source_label, channel, k, mask_box, config.box_mode, image_key)

@@ -45,6 +45,10 @@ class SourceSpec(BaseModel):
     reorient: bool = True
     slice_axis: int = 2  # file axis to slice along when reorient is False
     flip_rows: bool = False
+    # multi-sequence sources: the sequence each structure is shown on (e.g. T1ce for the
+    # enhancing tumour), else ``default_channel``; the sequence is kept on the row
+    channel_for_label: dict[str, str] = {}
+    default_channel: str | None = None
     credentialed: bool = False
     notes: str = ""  # UNVERIFIED choices and how to flip them
 

@@ -20,6 +20,13 @@ BRATS2021 = CaseDirSource(
     label=["{case}_seg.nii.gz", "{case}_seg.nii"],
     # Up to 2021 the enhancing tumour is 4 (BraTS 2023 moved it to 3).
     labels={"1": "necrotic tumor core", "2": "peritumoral edema", "4": "enhancing tumor"},
+    # enhancement and necrosis read on post-contrast T1, oedema on FLAIR (BraTS protocol)
+    channel_for_label={
+        "necrotic tumor core": "t1ce",
+        "enhancing tumor": "t1ce",
+        "peritumoral edema": "flair",
+    },
+    default_channel="flair",
 )
 
 SPECS = [BRATS2021]

@@ -13,6 +13,13 @@ BRATS2015 = VsdSource(
     case_glob="BRATS2015_Training/*/*",
     channels=["Flair", "T1", "T1c", "T2"],
     labels={"1": "necrosis", "2": "edema", "3": "non-enhancing tumor", "4": "enhancing tumor"},
+    channel_for_label={
+        "necrosis": "T1c",
+        "enhancing tumor": "T1c",
+        "non-enhancing tumor": "T2",
+        "edema": "Flair",
+    },
+    default_channel="Flair",
     notes="Label names follow the BRATS 2013/2015 documentation; only the ids were seen "
     "in public code (UNVERIFIED). Edit `labels` to rename.",
 )
