@@ -9,6 +9,7 @@ from typing import ClassVar
 from medbench.builders.vgmed.case import CaseError, CaseRef, LoadedCase, NativeBox, Skip
 from medbench.builders.vgmed.families._paths import rel
 from medbench.builders.vgmed.spec import SourceSpec
+from medbench.builders.vgmed.vocabulary import normalise_name
 from medbench.imaging.boxes import xywh_to_xyxy
 from medbench.imaging.raster import read_raster
 from medbench.imaging.volume import display_from_2d
@@ -70,7 +71,7 @@ class NativeBoxSource(SourceSpec):
         native, skipped = [], []
         for entry in entries if isinstance(entries, list) else []:
             for name, xywh in dict(entry).items():
-                label = self.labels.get(name, name.strip().lower())
+                label = self.labels.get(name, normalise_name(name))
                 if not (isinstance(xywh, list) and len(xywh) == 4):
                     skipped.append(Skip(self.id, case.case_id, f"{label}", f"malformed box {xywh}"))
                     continue

@@ -22,17 +22,13 @@ from medbench.builders.vgmed.spec import (
     read_label_volume,
     read_volume,
 )
+from medbench.builders.vgmed.vocabulary import normalise_name
 from medbench.imaging.volume import RawVolume
-
-_SIDES = ("left", "right")
 
 
 def natural_name(stem: str) -> str:
     """``kidney_right`` → ``right kidney``; ``rib_left_3`` → ``left rib 3``."""
-    words = stem.replace("-", "_").split("_")
-    side = [w for w in words if w in _SIDES]
-    rest = [w for w in words if w not in _SIDES]
-    return " ".join(side + rest).strip()
+    return normalise_name(stem)
 
 
 class PerStructureSource(SourceSpec):
