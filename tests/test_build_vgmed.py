@@ -54,6 +54,7 @@ def test_hub_folder_layout(built):
         "skipped.csv",
         "counts_by_dataset.png",
         "counts_by_modality.png",
+        "distribution.png",
     ):
         assert (out / "report" / name).stat().st_size > 0
 

@@ -80,3 +80,21 @@ def test_input_order_does_not_matter():
     forward = [c.pair_id for c in stratified_sample(candidates, target=25, seed=1)]
     backward = [c.pair_id for c in stratified_sample(candidates[::-1], target=25, seed=1)]
     assert forward == backward
+
+
+def test_modalities_and_body_parts_are_balanced_first():
+    from dataclasses import replace
+
+    candidates = [make("CTset", "liver", f"c{i}", 0) for i in range(50)]
+    candidates += [
+        replace(make("MRset", "edema", f"m{i}", 0), modality="MR", body_part="head and neck")
+        for i in range(50)
+    ]
+    candidates += [
+        replace(make("MRset2", "prostate", f"p{i}", 0), modality="MR", body_part="pelvis")
+        for i in range(50)
+    ]
+    picked = stratified_sample(candidates, target=30, seed=0)
+    assert Counter(c.modality for c in picked) == {"CT": 15, "MR": 15}
+    mr_parts = Counter(c.body_part for c in picked if c.modality == "MR")
+    assert sorted(mr_parts.values()) == [7, 8]

@@ -120,6 +120,39 @@ def _bar_chart(path: Path, counts: Counter, title: str) -> None:
     plt.close(fig)
 
 
+def _distribution_chart(path: Path, modality: Counter, body_part: Counter) -> None:
+    """Two rings, modality and body part, like paper 001 fig. 2b."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 6.5))
+    for ax, counts, title in ((axes[0], modality, "Modality"), (axes[1], body_part, "Body part")):
+        items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        total = sum(v for _, v in items) or 1
+        wedges, _ = ax.pie(
+            [v for _, v in items],
+            startangle=90,
+            counterclock=False,
+            wedgeprops={"width": 0.4, "edgecolor": "white"},
+        )
+        # a legend, not wedge labels: small shares would print on top of each other
+        ax.legend(
+            wedges,
+            [f"{k} ({100 * v / total:.1f}%)" for k, v in items],
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncol=2,
+            fontsize=9,
+            frameon=False,
+        )
+        ax.set_title(f"{title} (n = {total})")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+
+
 def write_report(result: BuildResult) -> None:
     report = result.out / "report"
     report.mkdir(exist_ok=True)
@@ -168,6 +201,11 @@ def write_report(result: BuildResult) -> None:
         report / "errors.csv", ["dataset", "case_id", "error"], [list(e) for e in result.errors]
     )
     _bar_chart(report / "counts_by_dataset.png", by_dataset, "VGMED pairs per source dataset")
+    _distribution_chart(
+        report / "distribution.png",
+        Counter(c.modality for c in selected),
+        Counter(c.body_part for c in selected),
+    )
     _bar_chart(
         report / "counts_by_modality.png",
         Counter(c.modality for c in selected),

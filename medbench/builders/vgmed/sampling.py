@@ -1,8 +1,10 @@
-"""Seeded sampling, stratified by dataset and then by label, with caps and a total target.
+"""Seeded sampling, stratified by modality, body part, dataset and label, with caps and a
+total target.
 
-The target is shared out by water-filling: every dataset gets an equal share, and a
-dataset with fewer candidates than its share passes the rest on to the others; inside a
-dataset the same happens across labels, each label capped at ``cap_per_label``. Picks
+The target is shared out by water-filling: every modality gets an equal share, and one
+with fewer candidates than its share passes the rest on to the others; inside a modality
+the same happens across body parts, then datasets, then labels, each (dataset, label)
+capped at ``cap_per_label``. Picks
 inside a (dataset, label) group rotate over cases so one long scan does not dominate.
 Each group draws from its own seeded generator, so adding a dataset never changes which
 samples another dataset contributes unless the shares move.
@@ -70,29 +72,44 @@ def _spread_over_cases(
     return picked
 
 
+STRATA = ("modality", "body_part", "dataset", "label")
+
+
 def stratified_sample(
     candidates: Sequence[Candidate],
     target: int = PAPER_TARGET,
     cap_per_label: int | None = None,
     seed: int = 0,
+    strata: Sequence[str] = STRATA,
 ) -> list[Candidate]:
-    """Pick up to ``target`` candidates; result sorted by (dataset, case, label, pair id)."""
-    groups: dict[str, dict[str, list[Candidate]]] = defaultdict(lambda: defaultdict(list))
+    """Pick up to ``target`` candidates, water-filling level by level over ``strata``
+    (modality, then body part, then dataset, then label); each (dataset, label) group is
+    capped at ``cap_per_label``. Result sorted by (dataset, case, label, pair id)."""
+    leaves: dict[tuple, list[Candidate]] = defaultdict(list)
     for candidate in candidates:
-        groups[candidate.dataset][candidate.label].append(candidate)
-    datasets = sorted(groups)
+        leaves[tuple(getattr(candidate, key) for key in strata)].append(candidate)
 
-    def capped(n: int) -> int:
-        return n if cap_per_label is None else min(n, cap_per_label)
+    def capacity(size: int) -> int:
+        return size if cap_per_label is None else min(size, cap_per_label)
 
-    dataset_caps = [sum(capped(len(g)) for g in groups[d].values()) for d in datasets]
     picked: list[Candidate] = []
-    for dataset, quota in zip(datasets, water_fill(dataset_caps, target), strict=True):
-        labels = sorted(groups[dataset])
-        label_caps = [capped(len(groups[dataset][lab])) for lab in labels]
-        for label, count in zip(labels, water_fill(label_caps, quota), strict=True):
-            if count:
-                rng = np.random.default_rng(int(stable_hash(seed, dataset, label), 16))
-                picked += _spread_over_cases(groups[dataset][label], count, rng)
+
+    def allocate(prefix: tuple, quota: int) -> None:
+        depth = len(prefix)
+        if depth == len(strata):
+            group = leaves[prefix]
+            rng = np.random.default_rng(int(stable_hash(seed, *prefix), 16))
+            picked.extend(_spread_over_cases(group, quota, rng))
+            return
+        children = sorted({key[depth] for key in leaves if key[:depth] == prefix})
+        caps = [
+            sum(capacity(len(v)) for k, v in leaves.items() if k[: depth + 1] == (*prefix, c))
+            for c in children
+        ]
+        for child, share in zip(children, water_fill(caps, quota), strict=True):
+            if share:
+                allocate((*prefix, child), share)
+
+    allocate((), target)
     picked.sort(key=lambda c: (c.dataset, c.case_id, c.label, c.slice_index, c.pair_id))
     return picked
