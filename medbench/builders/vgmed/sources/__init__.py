@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from medbench.builders.vgmed.sources import (
     abdomen_ct,
+    brain_mr,
     case_dir,
     dicom_png,
     dicom_rle,
+    more_volumes,
     native_boxes,
     paired_2d,
     paired_volume,
@@ -23,6 +25,8 @@ from medbench.builders.vgmed.spec import SourceSpec
 _MODULES = (
     paired_volume,
     abdomen_ct,
+    brain_mr,
+    more_volumes,
     case_dir,
     vsd,
     per_structure,

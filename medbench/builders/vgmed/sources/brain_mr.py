@@ -133,7 +133,7 @@ ISLES = VsdSource(
     license="ISLES challenge data terms (SMIR)",
     homepage="https://www.isles-challenge.org/ISLES2015/",
     anchor="SISS2015_Training",
-    case_glob="SISS2015_Training",
+    case_glob="SISS2015_Training/*",
     # the research notes and public loaders show .nii members; .mha is accepted too
     member_glob="*/*",
     channels=["DWI", "Flair", "T1", "T2"],
