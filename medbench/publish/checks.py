@@ -132,7 +132,11 @@ def restricted_sources(manifest: dict) -> list[dict]:
         s
         for s in manifest.get("sources", [])
         if s.get("pairs", 0) > 0
-        and (s.get("credentialed") or s.get("license") in REDISTRIBUTION_FORBIDDEN)
+        and (
+            s.get("credentialed")
+            or not s.get("redistributable", True)
+            or s.get("license") in REDISTRIBUTION_FORBIDDEN
+        )
     ]
 
 

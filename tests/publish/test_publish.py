@@ -261,3 +261,17 @@ def test_mounts_as_publish_and_documents_every_option(public_build: Path) -> Non
     params = get_command(publish_app).params
     assert {p.name for p in params} >= {"out", "repo_id", "private", "dry_run", "dry_run_dir"}
     assert all(getattr(p, "help", None) for p in params)
+
+
+def test_sources_marked_not_redistributable_are_restricted():
+    from medbench.builders.vgmed.sources import SOURCES
+    from medbench.publish.checks import restricted_sources
+
+    sources = [
+        {"id": "A", "pairs": 3, "license": "other (Tianchi terms)", "redistributable": False},
+        {"id": "B", "pairs": 3, "license": "CC-BY-4.0", "redistributable": True},
+        {"id": "C", "pairs": 0, "license": "x", "redistributable": False},
+    ]
+    assert [s["id"] for s in restricted_sources({"sources": sources})] == ["A"]
+    not_shareable = {k for k, spec in SOURCES.items() if not spec.redistributable}
+    assert {"SIIM-ACR", "Chest_Image_Pneum", "UltrasoundNerve"} <= not_shareable

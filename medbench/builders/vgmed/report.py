@@ -78,6 +78,7 @@ def write_manifest(result: BuildResult, config: BuildConfig, attribute_tag: str)
                 "license": s.spec.license,
                 "homepage": s.spec.homepage,
                 "credentialed": s.spec.credentialed,
+                "redistributable": s.spec.redistributable,
                 "found": s.dataset_dir is not None,
                 "cases": s.cases,
                 "failed_cases": s.failed,

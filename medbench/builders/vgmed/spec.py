@@ -50,6 +50,9 @@ class SourceSpec(BaseModel):
     channel_for_label: dict[str, str] = {}
     default_channel: str | None = None
     credentialed: bool = False
+    # False where the terms forbid re-sharing the data (Kaggle competition rules, ...):
+    # `medbench publish` then refuses a public upload that contains its rows
+    redistributable: bool = True
     notes: str = ""  # UNVERIFIED choices and how to flip them
 
     @property

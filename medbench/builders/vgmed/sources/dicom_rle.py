@@ -8,6 +8,7 @@ SIIM_ACR = DicomRleSource(
     modality="X-ray",
     body_part="thorax",
     license="other (Kaggle competition rules, non-commercial)",
+    redistributable=False,
     homepage="https://www.kaggle.com/c/siim-acr-pneumothorax-segmentation",
     anchor="train-rle.csv",
     dicom_glob="dicom-images-train/**/*.dcm",

@@ -109,6 +109,7 @@ CHEST_IMAGE_PNEUM = DicomRleSource(
     modality="X-ray",
     body_part="thorax",
     license="other (Kaggle SIIM-ACR competition rules, non-commercial)",
+    redistributable=False,
     homepage="https://tianchi.aliyun.com/dataset/83075",
     anchor="chestimage_train-rle_datasets.csv",
     dicom_glob="chestimage_train_datasets/**/*.dcm",

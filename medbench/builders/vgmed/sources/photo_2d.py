@@ -147,7 +147,8 @@ ULTRASOUND_NERVE = Paired2DSource(
     title="Ultrasound Nerve Segmentation (Kaggle 2016)",
     modality="ultrasound",
     body_part="others",
-    license="Kaggle-competition-rules",
+    license="other (Kaggle competition rules)",
+    redistributable=False,
     homepage="https://www.kaggle.com/c/ultrasound-nerve-segmentation",
     anchor="train",
     # "<subject>_<n>.tif" ends in a digit; the masks "<subject>_<n>_mask.tif" do not
