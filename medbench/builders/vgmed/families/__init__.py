@@ -8,6 +8,7 @@ from medbench.builders.vgmed.families.paired_2d import Paired2DSource
 from medbench.builders.vgmed.families.paired_volume import PairedVolumeSource
 from medbench.builders.vgmed.families.per_structure import PerStructureSource
 from medbench.builders.vgmed.families.vsd import VsdSource
+from medbench.builders.vgmed.families.world_spheres import WorldSphereSource
 
 __all__ = [
     "CaseDirSource",
@@ -19,4 +20,5 @@ __all__ = [
     "PairedVolumeSource",
     "PerStructureSource",
     "VsdSource",
+    "WorldSphereSource",
 ]

@@ -1,0 +1,254 @@
+"""StructSeg2019 tasks 1 and 2, CTPelvic1K and autoPET, end to end: replica → build →
+load_dataset.
+
+Checked against each replica's planted truth: names, raw ids, sides, box sizes and the
+boxes framing the blobs in the PNG; the traps: autoPET's double-space study folders and
+its negative-control study (empty SEG listed, no sample), CTPelvic1K's hips by laterality
+and its mask-only dataset, and left/right id swaps being caught.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from datasets import load_dataset
+
+from medbench.builders.vgmed import sources
+from medbench.builders.vgmed.build import BuildConfig, BuildError, build_vgmed
+from medbench.builders.vgmed.sources.final_batch import SPECS
+from medbench.builders.vgmed.spec import SourceSpec
+from medbench.builders.vgmed.vocabulary import is_canonical
+from medbench.demo import autopet, ctpelvic1k, luna16, structseg2019_task1, structseg2019_task2
+from medbench.demo.truth import PlantedStructure
+
+MODULES = (structseg2019_task1, structseg2019_task2, ctpelvic1k, autopet, luna16)
+REPLICAS = {m.DATASET: m for m in MODULES}
+SPEC_BY_ID = {spec.id: spec for spec in SPECS}
+
+
+def _build(root: Path, out: Path, specs: list[SourceSpec]) -> tuple[list[dict], dict]:
+    with pytest.MonkeyPatch.context() as mp:
+        for spec in specs:
+            mp.setitem(sources.SOURCES, spec.id, spec)
+        build_vgmed(BuildConfig(source_root=root, out=out, datasets=[s.id for s in specs]))
+    # a fresh read: the datasets cache can serve an older build of the same folder name
+    rows = load_dataset(str(out), split="test", download_mode="force_redownload")
+    manifest = json.loads((out / "manifest.json").read_text())
+    return [row for row in rows if row["question_type"] == "localization"], manifest
+
+
+@pytest.fixture(scope="module")
+def replica_root(tmp_path_factory) -> tuple[Path, list[PlantedStructure]]:
+    root = tmp_path_factory.mktemp("final-batch-sources")
+    planted = []
+    for dataset, module in REPLICAS.items():
+        planted += module.write(root / dataset, seed=0)
+    return root, planted
+
+
+@pytest.fixture(scope="module")
+def built(replica_root, tmp_path_factory):
+    root, _ = replica_root
+    return _build(root, tmp_path_factory.mktemp("final-batch-out") / "out", SPECS)
+
+
+@pytest.fixture(scope="module")
+def rows(built):
+    return built[0]
+
+
+def _foreground_box(grey: np.ndarray, box, tolerance: int, margin: int = 2):
+    """Box of the pixels that differ from the background ring around ``box`` (uniform blobs
+    on a uniform background), read from the PNG alone."""
+    x1, y1, x2, y2 = (int(round(v)) for v in box)
+    ex1, ey1 = max(x1 - margin, 0), max(y1 - margin, 0)
+    ex2, ey2 = min(x2 + margin, grey.shape[1]), min(y2 + margin, grey.shape[0])
+    window = grey[ey1:ey2, ex1:ex2].astype(np.float32)
+    ring = np.ones(window.shape, bool)
+    ring[y1 - ey1 : y2 - ey1, x1 - ex1 : x2 - ex1] = False
+    background = float(np.median(window[ring])) if ring.any() else 0.0
+    foreground = np.abs(window - background) > tolerance
+    rows_any, cols_any = np.flatnonzero(foreground.any(1)), np.flatnonzero(foreground.any(0))
+    return (ex1 + cols_any[0], ey1 + rows_any[0], ex1 + cols_any[-1] + 1, ey1 + rows_any[-1] + 1)
+
+
+def _truth(planted, dataset, case_id, label) -> PlantedStructure | None:
+    for p in planted:
+        if (p.dataset, p.case_key, p.label) == (dataset, case_id, label):
+            return p
+    return None
+
+
+def _box_mm(row) -> tuple[float, float]:
+    x1, y1, x2, y2 = row["bbox"]
+    _, dy, dx = row["spacing_mm"]
+    pixel_mm = min(dy, dx)
+    return (x2 - x1) * pixel_mm, (y2 - y1) * pixel_mm
+
+
+def _on_image_left(row) -> bool:
+    x1, _, x2, _ = row["bbox"]
+    return (x1 + x2) / 2 < row["image_width"] / 2
+
+
+def _raw_label(dataset: str, case_id: str, label: str) -> str:
+    if dataset == luna16.DATASET:  # the CSV line of the case's nodule
+        return luna16.source_label(next(n for n in luna16.NODULES if n.uid == case_id))
+    return str(REPLICAS[dataset].LABEL_IDS[label])
+
+
+def _problems(rows, planted) -> list[str]:
+    """Rows whose name, raw id, side or size disagrees with the plant, and plants never made."""
+    problems = []
+    for row in rows:
+        key = (row["dataset"], row["case_id"], row["label"])
+        plant = _truth(planted, *key)
+        if plant is None:
+            problems.append(f"no such planted structure: {key}")
+            continue
+        raw = _raw_label(row["dataset"], row["case_id"], row["label"])
+        if row["source_label"] != str(raw):
+            problems.append(f"{key}: source_label {row['source_label']} != planted id {raw}")
+        # radiological view: the patient's right is on the image's LEFT
+        if plant.side is not None and _on_image_left(row) != (plant.side == "right"):
+            problems.append(f"{key}: patient-{plant.side} structure on the wrong image half")
+        width, height = _box_mm(row)
+        _, dy, dx = row["spacing_mm"]
+        slack = 2.5 * min(dy, dx)
+        want = plant.extent_mm
+        if abs(width - want[0]) > slack or abs(height - want[1]) > slack:
+            problems.append(f"{key}: box {width:.1f} x {height:.1f} != planted {want}")
+    produced = {(r["dataset"], r["case_id"], r["label"]) for r in rows}
+    datasets = {r["dataset"] for r in rows}
+    for p in planted:
+        if p.dataset in datasets and (p.dataset, p.case_key, p.label) not in produced:
+            problems.append(f"planted but not produced: {p}")
+    return problems
+
+
+def test_specs_cover_the_replicas_with_their_names():
+    assert [s.id for s in SPECS] == list(REPLICAS)
+    for dataset, module in REPLICAS.items():
+        spec = SPEC_BY_ID[dataset]
+        for name, raw in getattr(module, "LABEL_IDS", {}).items():
+            assert spec.labels[str(raw)] == name, (dataset, raw)
+        names = list(spec.labels.values())
+        if isinstance(getattr(spec, "label", None), str):  # spheres: one name
+            names.append(spec.label)
+        assert all(is_canonical(v) for v in names), dataset
+    assert SPEC_BY_ID["StructSeg2019-Task1"].body_part == "head and neck"
+    assert SPEC_BY_ID["StructSeg2019-Task2"].body_part == "thorax"
+    assert SPEC_BY_ID["CTPelvic1K"].body_part == "pelvis"
+    assert SPEC_BY_ID["autoPET"].modality == "PET"
+    assert (SPEC_BY_ID["LUNA16"].label, SPEC_BY_ID["LUNA16"].body_part) == (luna16.LABEL, "thorax")
+
+
+def test_every_plant_is_produced_with_its_name_id_side_and_size(rows, replica_root):
+    _, planted = replica_root
+    assert {r["dataset"] for r in rows} == set(REPLICAS)
+    assert len(rows) == len(planted)
+    assert _problems(rows, planted) == []
+    for row in rows:
+        spec = SPEC_BY_ID[row["dataset"]]
+        assert (row["modality"], row["body_part"]) == (spec.modality, spec.body_part)
+
+
+def test_boxes_frame_the_planted_blobs_in_the_png(rows):
+    for row in rows:
+        grey = np.asarray(row["image"].convert("L"))
+        found = _foreground_box(grey, row["bbox"], tolerance=6)
+        slack = 2 if row["image_width"] != row["source_size"][2] else 1
+        assert np.allclose(found, row["bbox"], atol=slack), (row["dataset"], row["case_id"])
+
+
+def test_ctpelvic1k_hips_by_laterality(rows):
+    hips = [r for r in rows if r["dataset"] == "CTPelvic1K" and "hip" in r["label"]]
+    assert len(hips) == 4
+    for row in hips:
+        # official ids: 2 = right hip (image left half), 3 = left hip
+        assert row["source_label"] == ("2" if row["label"] == "right hip bone" else "3")
+        assert _on_image_left(row) == (row["label"] == "right hip bone"), row["case_id"]
+
+
+def test_ctpelvic1k_reads_dataset6_only(rows, replica_root):
+    root, _ = replica_root
+    cases, _ = SPEC_BY_ID["CTPelvic1K"].discover(root / "CTPelvic1K")
+    assert [c.case_id for c in cases] == [c.case_key for c in ctpelvic1k.CASES]
+    assert all(c.file("image").startswith("CTPelvic1K_dataset6_data/") for c in cases)
+    assert not any(r["case_id"].startswith("dataset1") for r in rows)
+
+
+def test_autopet_double_space_studies_and_negative_control(rows, built, replica_root):
+    root, _ = replica_root
+    cases, skipped = SPEC_BY_ID["autoPET"].discover(root / "autoPET")
+    assert skipped == []
+    # the study folder names, double space kept, two studies of one patient
+    assert {c.case_id for c in cases} == {c.case_key for c in (*autopet.CASES, autopet.NEGATIVE)}
+    assert all("  " in c.case_id for c in cases)
+    assert all(c.file("image:SUV").endswith("/SUV.nii.gz") for c in cases)
+    pet = [r for r in rows if r["dataset"] == "autoPET"]
+    assert {r["case_id"] for r in pet} == {c.case_key for c in autopet.CASES}
+    assert all("  " in r["source_path"] and r["source_path"].endswith("SUV.nii.gz") for r in pet)
+    absent = [
+        s for s in built[1]["skipped"] if s["dataset"] == "autoPET" and "absent" in s["reason"]
+    ]
+    assert [s["case_id"] for s in absent] == [autopet.NEGATIVE.case_key]
+    assert "tumor lesion" in absent[0]["item"]
+
+
+def _swapped(spec: SourceSpec, a: str, b: str) -> SourceSpec:
+    labels = dict(spec.labels)
+    labels[a], labels[b] = labels[b], labels[a]
+    return spec.model_copy(update={"labels": labels})
+
+
+@pytest.mark.parametrize(
+    ("dataset", "a", "b"),
+    [
+        ("StructSeg2019-Task1", "2", "3"),
+        ("StructSeg2019-Task1", "12", "13"),
+        ("StructSeg2019-Task2", "1", "2"),
+        ("StructSeg2019-Task2", "3", "5"),
+        ("CTPelvic1K", "2", "3"),
+    ],
+)
+def test_a_wrong_id_map_is_caught(replica_root, tmp_path, dataset, a, b):
+    root, planted = replica_root
+    wrong, _ = _build(root, tmp_path / "out", [_swapped(SPEC_BY_ID[dataset], a, b)])
+    assert _problems(wrong, planted)
+
+
+def test_luna16_lists_series_without_rows_and_rows_without_series(built, rows):
+    skipped = built[1]["skipped"]
+    luna = [s for s in skipped if s["dataset"] == "LUNA16"]
+    assert any(
+        s["case_id"] == luna16.UNANNOTATED and "no row in annotations.csv" in s["reason"]
+        for s in luna
+    )
+    assert any(s["case_id"] == luna16.OTHER_SUBSET and "not present" in s["reason"] for s in luna)
+    assert {r["case_id"] for r in rows if r["dataset"] == "LUNA16"} == {
+        n.uid for n in luna16.NODULES
+    }
+
+
+def test_luna16_nodule_box_is_the_centre_cross_section(rows):
+    for row in (r for r in rows if r["dataset"] == "LUNA16"):
+        nodule = next(n for n in luna16.NODULES if n.uid == row["case_id"])
+        # display slices run inferior → superior or back: the centre slice in either order
+        centre = (nodule.centre_lps[2] - luna16.ORIGIN_LPS[2]) / luna16.SPACING_XYZ[2]
+        assert min(abs(row["slice_index"] - centre), abs(15 - row["slice_index"] - centre)) <= 0.5
+        _, y1, _, y2 = row["bbox"]
+        assert (y1 + y2) / 2 < row["image_height"] / 2  # planted anterior: top half
+
+
+def test_luna16_wrong_world_frame_is_caught(replica_root, tmp_path):
+    root, planted = replica_root
+    spec = SPEC_BY_ID["LUNA16"].model_copy(update={"world_frame": "RAS"})
+    try:
+        wrong, _ = _build(root, tmp_path / "out", [spec])
+    except BuildError:  # every sphere mirrored off the grid: nothing to extract
+        return
+    assert _problems(wrong, planted)
