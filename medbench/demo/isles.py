@@ -50,3 +50,60 @@ def write(dataset_dir: Path, seed: int = 0) -> list[PlantedStructure]:
             for lid, m in masks.items()
         ]
     return planted
+
+
+# -- ISLES 2022 (BIDS) ---------------------------------------------------------------------
+ROOT_2022 = "ISLES-2022"
+SESSION = "ses-0001"
+DWI_SHAPE, DWI_SPACING = (40, 40, 12), (2.0, 2.0, 4.0)
+FLAIR_SHAPE, FLAIR_SPACING = (80, 80, 48), (1.0, 1.0, 1.0)
+# background, lesion: bright on DWI, dark on ADC (restricted diffusion), bright on FLAIR
+VALUES_2022 = {"dwi": (400, 1200), "adc": (900, 300), "FLAIR": (300, 1000)}
+# subject -> lesion centre offset (mm, RAS) from the grid centre; None = empty mask, as
+# sub-strokecase0150/0151/0170 ship
+CASES_2022: dict[str, tuple[float, float, float] | None] = {
+    "sub-strokecase0001": (-14.0, 10.0, 0.0),
+    "sub-strokecase0150": None,
+}
+
+
+def write_2022(dataset_dir: Path, seed: int = 0) -> list[PlantedStructure]:
+    """The ISLES 2022 BIDS tree: DWI and ADC share the mask's grid; FLAIR is on its own
+    finer grid (not co-registered), so a reader that pairs it with the mask must fail."""
+    import nibabel as nib
+    import numpy as np
+
+    from medbench.demo._geometry import Ellipsoid, make_affine
+
+    root = Path(dataset_dir) / ROOT_2022
+    dwi_affine = make_affine("LPS", DWI_SPACING, DWI_SHAPE)
+    flair_affine = make_affine("RAS", FLAIR_SPACING, FLAIR_SHAPE, center=(3.0, -2.0, 1.0))
+    planted = []
+    for subject, offset in CASES_2022.items():
+        shift = seeded_shift(seed, subject)
+        lesion = None
+        if offset is not None:
+            centre = (offset[0] + shift[0], offset[1] + shift[1], offset[2])
+            lesion = Ellipsoid("ischemic stroke lesion", centre, (6.0, 5.0, 5.0))
+        dwi_mask = lesion.mask(dwi_affine, DWI_SHAPE) if lesion else np.zeros(DWI_SHAPE, bool)
+        flair_mask = (
+            lesion.mask(flair_affine, FLAIR_SHAPE) if lesion else np.zeros(FLAIR_SHAPE, bool)
+        )
+        prefix = f"{subject}_{SESSION}"
+        for name, folder, mask, affine in (
+            ("dwi", "dwi", dwi_mask, dwi_affine),
+            ("adc", "dwi", dwi_mask, dwi_affine),
+            ("FLAIR", "anat", flair_mask, flair_affine),
+        ):
+            background, value = VALUES_2022[name]
+            data = np.where(mask, value, background).astype(np.int16)
+            path = root / subject / SESSION / folder / f"{prefix}_{name}.nii.gz"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            nib.save(nib.Nifti1Image(data, affine), path)
+        path = root / "derivatives" / subject / SESSION / f"{prefix}_msk.nii.gz"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nib.save(nib.Nifti1Image(dwi_mask.astype(np.uint8), dwi_affine), path)
+        if lesion is not None:
+            extent = extent_lr_ap_mm(dwi_mask, dwi_affine)
+            planted.append(PlantedStructure(DATASET, subject, lesion.label, None, extent, None))
+    return planted

@@ -58,6 +58,10 @@ def nonzero_percentiles(volume: np.ndarray, percentiles=PERCENTILES) -> Intensit
     if values.size == 0:
         return IntensityRange(0.0, 0.0, "percentile:empty")
     low, high = np.percentile(values.astype(np.float64), percentiles)
+    if high <= low:
+        # a small bright region on a flat background (under 0.5% of voxels) would render
+        # black: the full range keeps it visible
+        return IntensityRange(float(values.min()), float(values.max()), "minmax:nonzero")
     tag = f"percentile:{percentiles[0]:g}-{percentiles[1]:g}"
     return IntensityRange(float(low), float(high), tag)
 

@@ -19,6 +19,8 @@ from helpers import foreground_box as _foreground_box
 
 from medbench.builders.vgmed import sources
 from medbench.builders.vgmed.build import BuildConfig, build_vgmed
+from medbench.builders.vgmed.extract import ExtractConfig, extract_case
+from medbench.builders.vgmed.families import AlternativeLayouts, alternative_layouts
 from medbench.builders.vgmed.sources.brain_mr import SPECS
 from medbench.builders.vgmed.spec import SourceSpec
 from medbench.demo import brats2013, brats2018, brats2019, brats2020, isles, msd_brain_tumor
@@ -159,6 +161,8 @@ def test_rows_name_the_sequence_they_are_drawn_on(rows):
     }
     for dataset, channels in expected_channels.items():
         spec = SPEC_BY_ID[dataset]
+        if isinstance(spec, AlternativeLayouts):  # the replica is the first (2015) layout
+            spec = spec.layouts[0]
         assert set(spec.channels) == channels
         for row in (r for r in rows if r["dataset"] == dataset):
             assert row["channel"] == spec.channel_for_label[row["label"]], row["case_id"]
@@ -198,7 +202,11 @@ def test_brats2013_cases_keep_their_grade_folder(rows):
 
 
 def _with(dataset: str, **update) -> SourceSpec:
-    return SPEC_BY_ID[dataset].model_copy(update=update)
+    spec = SPEC_BY_ID[dataset]
+    if isinstance(spec, AlternativeLayouts):  # ISLES: the 2015 layout is the first
+        first, *others = spec.layouts
+        return alternative_layouts(first.model_copy(update=update), *others)
+    return spec.model_copy(update=update)
 
 
 WRONG_SPECS = {
@@ -255,3 +263,48 @@ def test_brats2020_kaggle_mirror_with_uncompressed_nii(replica_root, tmp_path):
     assert not list(mirror.rglob("*.gz"))
     rows = _build(tmp_path / "src", tmp_path / "out", [SPEC_BY_ID["BraTS2020"]])
     assert _problems(rows, planted, {"BraTS2020"}) == []
+
+
+# -- ISLES 2022: the BIDS release read under the same id -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def isles22(tmp_path_factory):
+    root = tmp_path_factory.mktemp("isles22-src")
+    planted = isles.write_2022(root / "ISLES", seed=0)
+    out = tmp_path_factory.mktemp("isles22-out") / "out"
+    return _build(root, out, [SPEC_BY_ID["ISLES"]]), planted, out
+
+
+def test_isles22_lesions_are_boxed_on_dwi_where_the_masks_live(isles22):
+    rows, planted, _ = isles22
+    assert rows and _problems(rows, planted, {"ISLES"}) == []
+    for row in rows:
+        # FLAIR is on another grid (not co-registered): never paired with the mask
+        assert row["channel"] == "DWI" and "FLAIR" not in row["source_path"]
+        grey = np.asarray(row["image"].convert("L"))
+        assert np.allclose(_foreground_box(grey, row["bbox"], tolerance=6), row["bbox"], atol=1)
+        plant = _truth(planted, "ISLES", row["case_id"], row["label"])
+        x1, y1, x2, y2 = row["bbox"]
+        _, dy, dx = row["spacing_mm"]
+        assert (x2 - x1) * dx == pytest.approx(plant.extent_mm[0], abs=2.5 * dx)
+        assert (y2 - y1) * dy == pytest.approx(plant.extent_mm[1], abs=2.5 * dy)
+
+
+def test_isles22_empty_masks_are_listed(isles22):
+    _, _, out = isles22
+    skipped = (out / "report" / "skipped.csv").read_text()
+    assert "sub-strokecase0150" in skipped and "absent" in skipped
+
+
+def test_isles22_paired_with_flair_is_caught(tmp_path):
+    """Reading FLAIR with the DWI-space mask must fail loudly, not misplace boxes."""
+    isles.write_2022(tmp_path / "ISLES")
+    first, layout_2022 = SPEC_BY_ID["ISLES"].layouts
+    flair = {"FLAIR": ["ses-0001/anat/{case}_ses-0001_FLAIR.nii.gz"]}
+    wrong = alternative_layouts(first, layout_2022.model_copy(update={"channels": flair}))
+    dataset_dir = wrong.locate(tmp_path)
+    cases, _ = wrong.discover(dataset_dir)
+    results = [extract_case(wrong, dataset_dir, case, ExtractConfig()) for case in cases]
+    assert len(results) == len(isles.CASES_2022)
+    assert all("differs from image shape" in (r.error or "") for r in results)

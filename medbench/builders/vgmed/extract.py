@@ -171,6 +171,7 @@ def extract_case(
 ) -> CaseResult:
     """Load one case and turn it into candidates; errors become a one-line ``error``."""
     result = CaseResult(spec.id, case.case_id)
+    spec = spec.resolve(dataset_dir)  # the layout's own channels and labels
     try:
         loaded = spec.load(dataset_dir, case)
         _extract(spec, case, loaded, config, result)

@@ -53,6 +53,9 @@ class SourceSpec(BaseModel):
     # False where the terms forbid re-sharing the data (Kaggle competition rules, ...):
     # `medbench publish` then refuses a public upload that contains its rows
     redistributable: bool = True
+    # archives (globs relative to the dataset folder) to unpack, nested ones included,
+    # when the anchor is not there yet (PALM ships zips inside zips)
+    archives: list[str] = []
     notes: str = ""  # UNVERIFIED choices and how to flip them
 
     @property
@@ -60,6 +63,10 @@ class SourceSpec(BaseModel):
         return self.modalities or [self.modality]
 
     # -- what each family implements -------------------------------------------------
+    def resolve(self, dataset_dir: Path) -> SourceSpec:
+        """The spec that reads ``dataset_dir``: itself, or one of several layouts."""
+        return self
+
     def discover(self, dataset_dir: Path) -> tuple[list[CaseRef], list[Skip]]:
         raise NotImplementedError
 

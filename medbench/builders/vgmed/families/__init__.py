@@ -1,5 +1,6 @@
 """Generic readers, one per layout family (research/dataset-layouts.md §2)."""
 
+from medbench.builders.vgmed.families.alternatives import AlternativeLayouts, alternative_layouts
 from medbench.builders.vgmed.families.case_dir import CaseDirSource
 from medbench.builders.vgmed.families.dicom_png import DicomPngSource, DicomSeriesMasks
 from medbench.builders.vgmed.families.dicom_rle import DicomRleSource
@@ -11,6 +12,8 @@ from medbench.builders.vgmed.families.vsd import VsdSource
 from medbench.builders.vgmed.families.world_spheres import WorldSphereSource
 
 __all__ = [
+    "AlternativeLayouts",
+    "alternative_layouts",
     "CaseDirSource",
     "DicomPngSource",
     "DicomRleSource",

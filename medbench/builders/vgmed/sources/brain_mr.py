@@ -1,11 +1,17 @@
-"""Brain MR specs: the BraTS years 2013 and 2018–2020, MSD Task01 and ISLES 2015 (SISS).
+"""Brain MR specs: the BraTS years 2013 and 2018–2020, MSD Task01 and ISLES (2015 SISS, or
+the 2022 BIDS release when that is what the folder holds).
 
 Label-id traps (research/dataset-layouts.md §3): BraTS 2018–2020 use 1 necrotic core,
 2 oedema, 4 enhancing tumour (no 3); MSD Task01 relabels the same data 1 oedema,
 2 non-enhancing, 3 enhancing. Names match BraTS2021's (2018–2020) and BraTS2015's (2013).
 """
 
-from medbench.builders.vgmed.families import CaseDirSource, PairedVolumeSource, VsdSource
+from medbench.builders.vgmed.families import (
+    CaseDirSource,
+    PairedVolumeSource,
+    VsdSource,
+    alternative_layouts,
+)
 
 # BraTS 2018–2021 share names, ids and reading sequences.
 _BRATS_LABELS = {"1": "necrotic tumor core", "2": "peritumoral edema", "4": "enhancing tumor"}
@@ -125,7 +131,7 @@ BRATS2013 = VsdSource(
     "(UNVERIFIED). Only Image_Data is read; Synthetic_Data and Challenge are not cases.",
 )
 
-ISLES = VsdSource(
+ISLES_2015 = VsdSource(
     id="ISLES",
     title="ISLES 2015, sub-acute ischemic stroke lesion segmentation (SISS, training data)",
     modality="MR",
@@ -140,9 +146,41 @@ ISLES = VsdSource(
     labels={"1": "ischemic stroke lesion"},
     channel_for_label={"ischemic stroke lesion": "Flair"},
     default_channel="Flair",
-    notes="ISLES 2015 SISS only (SPES, 2017 and 2022 are other layouts). Member file type "
-    "(.nii per the research notes), the licence wording and FLAIR as the reading sequence "
-    "are UNVERIFIED.",
+    notes="The paper's ISLES is the 2015 set (Maier et al. 2017); SISS is read (SPES and "
+    "2017 are other layouts). Member file type (.nii per the research notes), the licence "
+    "wording and FLAIR as the reading sequence are UNVERIFIED.",
 )
+
+# ISLES 2022 (BIDS): the lesion masks live in DWI space and FLAIR is NOT co-registered, so
+# boxes are drawn on DWI (or ADC, same grid) and FLAIR is never read.
+_ISLES22_SESSION = "ses-0001"
+ISLES_2022 = CaseDirSource(
+    id="ISLES",
+    title="ISLES 2022, ischemic stroke lesion segmentation (BIDS release, training data)",
+    modality="MR",
+    body_part="head and neck",
+    license="CC-BY-SA-4.0",
+    homepage="https://isles22.grand-challenge.org/",
+    anchor="ISLES-2022",
+    case_glob="ISLES-2022/sub-strokecase*",
+    channels={
+        # dwi/ level as released; without it as in the later Zenodo copy seen in SAT
+        seq: [
+            f"{_ISLES22_SESSION}/dwi/{{case}}_{_ISLES22_SESSION}_{seq.lower()}.nii.gz",
+            f"{_ISLES22_SESSION}/{{case}}_{_ISLES22_SESSION}_{seq.lower()}.nii.gz",
+        ]
+        for seq in ("DWI", "ADC")
+    },
+    # the parallel derivatives/ tree beside the subject folders
+    label=[f"../derivatives/{{case}}/{_ISLES22_SESSION}/{{case}}_{_ISLES22_SESSION}_msk.nii.gz"],
+    labels={"1": "ischemic stroke lesion"},
+    channel_for_label={"ischemic stroke lesion": "DWI"},
+    default_channel="DWI",
+    notes="Read only when the folder holds ISLES-2022/ instead of SISS2015_Training/. Cases "
+    "0150, 0151 and 0170 have empty masks (listed as absent). Licence as on the challenge "
+    "page (UNVERIFIED).",
+)
+
+ISLES = alternative_layouts(ISLES_2015, ISLES_2022)
 
 SPECS = [BRATS2020, BRATS2019, BRATS2018, MSD_BRAIN_TUMOUR, BRATS2013, ISLES]
