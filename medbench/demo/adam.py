@@ -1,6 +1,11 @@
 """ADAM (iChallenge-AMD, task 2) replica (family G): fundus JPEGs in class folders, flat
 ``Disc_Masks/<id>.bmp``.
 
+``write(..., zipped=True)`` writes the same data as zips, one per top folder:
+``AMD-Training400.zip`` → ``Training400/``, ``DF-Annotation-Training400.zip`` →
+``Annotation-DF-Training400/``, ``Training400-Lesion.zip`` → ``Training400-Lesion/`` (zip
+names from a third-party script, UNVERIFIED).
+
 Traps: disc masks are INVERTED (0 = optic disc, 255 = background); an image with no
 visible disc has an all-255 mask (no structure); lesion masks in another tree share the
 image stems (and the polarity) and must not be read as disc masks.
@@ -8,6 +13,7 @@ image stems (and the polarity) and must not be read as disc masks.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -15,11 +21,17 @@ from PIL import Image
 
 from medbench.demo._files import save_jpeg
 from medbench.demo._geometry import Ellipse, check_layout, extent_px, seeded_shift
+from medbench.demo.palm19 import folder_members, zip_bytes
 from medbench.demo.truth import PlantedStructure
 
 DATASET = "ADAM"
 DISC_MASKS = "Annotation-DF-Training400/Training400/Disc_Masks"
 LESION_MASKS = "Training400-Lesion/Lesion_Masks/drusen"
+ZIPS = {  # zipped form: zip → the top folder it holds
+    "AMD-Training400.zip": "Training400",
+    "DF-Annotation-Training400.zip": "Annotation-DF-Training400",
+    "Training400-Lesion.zip": "Training400-Lesion",
+}
 FUNDUS = (190, 80, 40)
 DISC = (250, 230, 170)  # about 120 grey levels above the fundus
 DRUSEN = (215, 190, 60)  # painted in the image too: a second blob the disc box must skip
@@ -37,8 +49,16 @@ def _save_bmp(mask: np.ndarray, path: Path) -> None:
     Image.fromarray(np.where(mask, 0, 255).astype(np.uint8)).save(path, format="BMP")
 
 
-def write(dataset_dir: Path, seed: int = 0) -> list[PlantedStructure]:
+def write(dataset_dir: Path, seed: int = 0, zipped: bool = False) -> list[PlantedStructure]:
+    """The extracted layout, or with ``zipped`` the zips of the same data."""
     root = Path(dataset_dir)
+    if zipped:
+        with tempfile.TemporaryDirectory() as tmp:
+            planted = write(Path(tmp), seed)
+            root.mkdir(parents=True, exist_ok=True)
+            for name, folder in ZIPS.items():
+                (root / name).write_bytes(zip_bytes(folder_members(Path(tmp), folder, folder)))
+        return planted
     planted = []
     for folder, image_id, width, height, disc, drusen in IMAGES:
         dx, dy = seeded_shift(seed, image_id)

@@ -3,8 +3,16 @@
 Written as the official nested zips look once EXTRACTED (``training.zip`` →
 ``PALM-Training400/PALM-Training400.zip`` → ``PALM-Training400/PALM-Training400/*.jpg``;
 ``PALM-Training400-Annotation-D&F.zip`` → ``…-D&F/Disc_Masks``;
-``PALM-Training400-Annotation-Lession.zip`` (sic) → ``…-Lession/Lesion_Masks``). The zips
-themselves are not reproduced: medbench reads extracted folders only.
+``PALM-Training400-Annotation-Lession.zip`` (sic) → ``…-Lession/Lesion_Masks``), with the
+annotation folders at the top. ``write(..., zipped=True)`` writes the same planted data as
+the zips instead (layout from a third-party notebook, UNVERIFIED on our own download):
+
+- ``training.zip`` → ``PALM-Training400/{PALM-Training400.zip,
+  PALM-Training400-Annotation-D&F.zip, PALM-Training400-Annotation-Lession.zip}``, each
+  inner zip holding its own top folder (``PALM-Training400/*.jpg``,
+  ``PALM-Training400-Annotation-D&F/Disc_Masks/*.bmp``, ...), so unpacked in place the
+  annotation folders sit inside ``PALM-Training400/``;
+- ``validation.zip`` → ``PALM-Validation400/``; ``valid_gt.zip`` → ``PALM-Validation-GT/``.
 
 Traps: ``&`` and the misspelling ``Lession`` in paths; disc masks are INVERTED (0 = disc);
 images with no disc have all-255 masks; lesion masks share the image stems.
@@ -12,6 +20,9 @@ images with no disc have all-255 masks; lesion masks share the image stems.
 
 from __future__ import annotations
 
+import io
+import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +38,14 @@ TRAIN_DISC = "PALM-Training400-Annotation-D&F/Disc_Masks"
 TRAIN_ATROPHY = "PALM-Training400-Annotation-Lession/Lesion_Masks/Atrophy"
 VALID_IMAGES = "PALM-Validation400"
 VALID_DISC = "PALM-Validation-GT/Disc_Masks"
+# zipped form: the zips inside training.zip (under PALM-Training400/) → the folder of the
+# extracted layout each holds (as its last path part, the zip's top folder)
+TRAIN_PARTS = {
+    "PALM-Training400.zip": "PALM-Training400/PALM-Training400",
+    "PALM-Training400-Annotation-D&F.zip": "PALM-Training400-Annotation-D&F",
+    "PALM-Training400-Annotation-Lession.zip": "PALM-Training400-Annotation-Lession",
+}
+ZIP_DATE = (2019, 1, 1, 0, 0, 0)  # fixed member dates: the zips are byte-identical per seed
 FUNDUS = (180, 70, 35)
 DISC = (250, 225, 165)
 ATROPHY = (225, 170, 120)
@@ -52,8 +71,51 @@ def _save_bmp(mask: np.ndarray, path: Path) -> None:
     Image.fromarray(np.where(mask, 0, 255).astype(np.uint8)).save(path, format="BMP")
 
 
-def write(dataset_dir: Path, seed: int = 0) -> list[PlantedStructure]:
+def zip_bytes(members: dict[str, bytes]) -> bytes:
+    """A deterministic zip: ``members`` (name → bytes; a name ending in / is a folder)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name in sorted(members):
+            info = zipfile.ZipInfo(name, ZIP_DATE)
+            info.compress_type = zipfile.ZIP_STORED if name.endswith("/") else zipfile.ZIP_DEFLATED
+            info.external_attr = (0o40755 << 16) | 0x10 if name.endswith("/") else 0o644 << 16
+            zf.writestr(info, members[name])
+    return buffer.getvalue()
+
+
+def folder_members(root: Path, folder: str, prefix: str) -> dict[str, bytes]:
+    """Files (and sub-folders) of ``root/folder`` as zip members under ``prefix/``."""
+    members = {f"{prefix}/": b""}
+    for path in sorted((root / folder).rglob("*")):
+        name = f"{prefix}/{path.relative_to(root / folder).as_posix()}"
+        members[name + "/" if path.is_dir() else name] = b"" if path.is_dir() else path.read_bytes()
+    return members
+
+
+def _write_zipped(root: Path, seed: int) -> list[PlantedStructure]:
+    with tempfile.TemporaryDirectory() as tmp:
+        planted = write(Path(tmp), seed)
+        inner = {
+            name: zip_bytes(folder_members(Path(tmp), folder, folder.rsplit("/", 1)[-1]))
+            for name, folder in TRAIN_PARTS.items()
+        }
+        training = {"PALM-Training400/": b""}
+        training |= {f"PALM-Training400/{name}": data for name, data in inner.items()}
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "training.zip").write_bytes(zip_bytes(training))
+        for name, folder in (
+            ("validation.zip", VALID_IMAGES),
+            ("valid_gt.zip", "PALM-Validation-GT"),
+        ):
+            (root / name).write_bytes(zip_bytes(folder_members(Path(tmp), folder, folder)))
+    return planted
+
+
+def write(dataset_dir: Path, seed: int = 0, zipped: bool = False) -> list[PlantedStructure]:
+    """The extracted layout, or with ``zipped`` the official zips of the same data."""
     root = Path(dataset_dir)
+    if zipped:
+        return _write_zipped(root, seed)
     planted = []
     for images, discs, image_id, width, height, disc, atrophy in IMAGES:
         dx, dy = seeded_shift(seed, image_id)

@@ -58,7 +58,7 @@ def nonzero_percentiles(volume: np.ndarray, percentiles=PERCENTILES) -> Intensit
     if values.size == 0:
         return IntensityRange(0.0, 0.0, "percentile:empty")
     low, high = np.percentile(values.astype(np.float64), percentiles)
-    if high <= low:
+    if high <= low and values.min() < values.max():
         # a small bright region on a flat background (under 0.5% of voxels) would render
         # black: the full range keeps it visible
         return IntensityRange(float(values.min()), float(values.max()), "minmax:nonzero")

@@ -144,6 +144,7 @@ def test_registry_lists_all_ids():
         "ATM2022",
         "HVSMR2016",
         "PROMISE12",
+        "PROMISE09",
         "StructSeg2019-Task1",
         "StructSeg2019-Task2",
         "CTPelvic1K",

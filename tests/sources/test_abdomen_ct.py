@@ -64,7 +64,8 @@ def _problems(rows, planted) -> list[str]:
         if plant is None:
             problems.append(f"no such planted structure: {key}")
             continue
-        raw = REPLICAS[row["dataset"]].LABEL_IDS[row["label"]]
+        module = REPLICAS[row["dataset"]]
+        raw = {**module.LABEL_IDS, **getattr(module, "SEX_LABEL_IDS", {})}[row["label"]]
         if row["source_label"] != str(raw):
             problems.append(f"{key}: source_label {row['source_label']} != planted id {raw}")
         x1, _, x2, _ = row["bbox"]

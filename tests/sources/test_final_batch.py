@@ -1,5 +1,5 @@
 """StructSeg2019 tasks 1 and 2, CTPelvic1K and autoPET, end to end: replica → build →
-load_dataset.
+load_dataset (LUNA16, the batch's fifth spec, is tested in test_luna16.py).
 
 Checked against each replica's planted truth: names, raw ids, sides, box sizes and the
 boxes framing the blobs in the PNG; the traps: autoPET's double-space study folders and
@@ -18,16 +18,17 @@ from datasets import load_dataset
 from helpers import foreground_box as _foreground_box
 
 from medbench.builders.vgmed import sources
-from medbench.builders.vgmed.build import BuildConfig, BuildError, build_vgmed
+from medbench.builders.vgmed.build import BuildConfig, build_vgmed
 from medbench.builders.vgmed.sources.final_batch import SPECS
 from medbench.builders.vgmed.spec import SourceSpec
 from medbench.builders.vgmed.vocabulary import is_canonical
-from medbench.demo import autopet, ctpelvic1k, luna16, structseg2019_task1, structseg2019_task2
+from medbench.demo import autopet, ctpelvic1k, structseg2019_task1, structseg2019_task2
 from medbench.demo.truth import PlantedStructure
 
-MODULES = (structseg2019_task1, structseg2019_task2, ctpelvic1k, autopet, luna16)
+MODULES = (structseg2019_task1, structseg2019_task2, ctpelvic1k, autopet)
 REPLICAS = {m.DATASET: m for m in MODULES}
 SPEC_BY_ID = {spec.id: spec for spec in SPECS}
+BATCH = [SPEC_BY_ID[dataset] for dataset in REPLICAS]
 
 
 def _build(root: Path, out: Path, specs: list[SourceSpec]) -> tuple[list[dict], dict]:
@@ -53,7 +54,7 @@ def replica_root(tmp_path_factory) -> tuple[Path, list[PlantedStructure]]:
 @pytest.fixture(scope="module")
 def built(replica_root, tmp_path_factory):
     root, _ = replica_root
-    return _build(root, tmp_path_factory.mktemp("final-batch-out") / "out", SPECS)
+    return _build(root, tmp_path_factory.mktemp("final-batch-out") / "out", BATCH)
 
 
 @pytest.fixture(scope="module")
@@ -80,9 +81,7 @@ def _on_image_left(row) -> bool:
     return (x1 + x2) / 2 < row["image_width"] / 2
 
 
-def _raw_label(dataset: str, case_id: str, label: str) -> str:
-    if dataset == luna16.DATASET:  # the CSV line of the case's nodule
-        return luna16.source_label(next(n for n in luna16.NODULES if n.uid == case_id))
+def _raw_label(dataset: str, label: str) -> str:
     return str(REPLICAS[dataset].LABEL_IDS[label])
 
 
@@ -95,7 +94,7 @@ def _problems(rows, planted) -> list[str]:
         if plant is None:
             problems.append(f"no such planted structure: {key}")
             continue
-        raw = _raw_label(row["dataset"], row["case_id"], row["label"])
+        raw = _raw_label(row["dataset"], row["label"])
         if row["source_label"] != str(raw):
             problems.append(f"{key}: source_label {row['source_label']} != planted id {raw}")
         # radiological view: the patient's right is on the image's LEFT
@@ -116,20 +115,16 @@ def _problems(rows, planted) -> list[str]:
 
 
 def test_specs_cover_the_replicas_with_their_names():
-    assert [s.id for s in SPECS] == list(REPLICAS)
+    assert [s.id for s in SPECS] == [*REPLICAS, "LUNA16"]
     for dataset, module in REPLICAS.items():
         spec = SPEC_BY_ID[dataset]
-        for name, raw in getattr(module, "LABEL_IDS", {}).items():
+        for name, raw in module.LABEL_IDS.items():
             assert spec.labels[str(raw)] == name, (dataset, raw)
-        names = list(spec.labels.values())
-        if isinstance(getattr(spec, "label", None), str):  # spheres: one name
-            names.append(spec.label)
-        assert all(is_canonical(v) for v in names), dataset
+        assert all(is_canonical(v) for v in spec.labels.values()), dataset
     assert SPEC_BY_ID["StructSeg2019-Task1"].body_part == "head and neck"
     assert SPEC_BY_ID["StructSeg2019-Task2"].body_part == "thorax"
     assert SPEC_BY_ID["CTPelvic1K"].body_part == "pelvis"
     assert SPEC_BY_ID["autoPET"].modality == "PET"
-    assert (SPEC_BY_ID["LUNA16"].label, SPEC_BY_ID["LUNA16"].body_part) == (luna16.LABEL, "thorax")
 
 
 def test_every_plant_is_produced_with_its_name_id_side_and_size(rows, replica_root):
@@ -204,37 +199,4 @@ def _swapped(spec: SourceSpec, a: str, b: str) -> SourceSpec:
 def test_a_wrong_id_map_is_caught(replica_root, tmp_path, dataset, a, b):
     root, planted = replica_root
     wrong, _ = _build(root, tmp_path / "out", [_swapped(SPEC_BY_ID[dataset], a, b)])
-    assert _problems(wrong, planted)
-
-
-def test_luna16_lists_series_without_rows_and_rows_without_series(built, rows):
-    skipped = built[1]["skipped"]
-    luna = [s for s in skipped if s["dataset"] == "LUNA16"]
-    assert any(
-        s["case_id"] == luna16.UNANNOTATED and "no row in annotations.csv" in s["reason"]
-        for s in luna
-    )
-    assert any(s["case_id"] == luna16.OTHER_SUBSET and "not present" in s["reason"] for s in luna)
-    assert {r["case_id"] for r in rows if r["dataset"] == "LUNA16"} == {
-        n.uid for n in luna16.NODULES
-    }
-
-
-def test_luna16_nodule_box_is_the_centre_cross_section(rows):
-    for row in (r for r in rows if r["dataset"] == "LUNA16"):
-        nodule = next(n for n in luna16.NODULES if n.uid == row["case_id"])
-        # display slices run inferior → superior or back: the centre slice in either order
-        centre = (nodule.centre_lps[2] - luna16.ORIGIN_LPS[2]) / luna16.SPACING_XYZ[2]
-        assert min(abs(row["slice_index"] - centre), abs(15 - row["slice_index"] - centre)) <= 0.5
-        _, y1, _, y2 = row["bbox"]
-        assert (y1 + y2) / 2 < row["image_height"] / 2  # planted anterior: top half
-
-
-def test_luna16_wrong_world_frame_is_caught(replica_root, tmp_path):
-    root, planted = replica_root
-    spec = SPEC_BY_ID["LUNA16"].model_copy(update={"world_frame": "RAS"})
-    try:
-        wrong, _ = _build(root, tmp_path / "out", [spec])
-    except BuildError:  # every sphere mirrored off the grid: nothing to extract
-        return
     assert _problems(wrong, planted)

@@ -30,6 +30,7 @@ from medbench.demo import (
     kits2021,
     msd_liver,
     msd_pancreas,
+    promise09,
     promise12,
 )
 from medbench.demo.truth import PlantedStructure
@@ -45,6 +46,7 @@ MODULES = (
     atm2022,
     hvsmr2016,
     promise12,
+    promise09,
 )
 REPLICAS = {m.DATASET: m for m in MODULES}
 SPEC_BY_ID = {spec.id: spec for spec in SPECS}

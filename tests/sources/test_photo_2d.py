@@ -165,17 +165,6 @@ def test_jpeg_masks_carry_compression_noise(replicas, dataset, folder):
     assert ((grey_levels > 10) & (grey_levels < 245)).any(), "mask is not noisy: not a real JPEG"
 
 
-def test_kvasir_box_file_matches_the_masks(built, replicas):
-    root, planted = replicas
-    boxes = json.loads((root / "Kvasir-SEG" / "Kvasir-SEG" / "kavsir_bboxes.json").read_text())
-    assert sorted(boxes) == sorted(p.case_key for p in planted["Kvasir-SEG"])
-    for row in _rows_of(built, "Kvasir-SEG"):
-        (native,) = boxes[row["case_id"]]["bbox"]
-        assert native["label"] == "polyp"
-        native_box = [native[k] for k in ("xmin", "ymin", "xmax", "ymax")]
-        assert np.allclose(native_box, row["bbox"], atol=2), (native_box, row["bbox"])
-
-
 def test_polypdb_names_with_spaces_survive(built):
     cases = {r["case_id"] for r in _rows_of(built, "PolypDB")}
     assert "PKHL_15 220831_201030_BN011_036" in cases and "BLI 0003" in cases

@@ -177,11 +177,24 @@ AMOS2022 = PairedVolumeSource(
         "12": "left adrenal gland",
         "13": "duodenum",
         "14": "urinary bladder",
-        "15": "prostate or uterus",
+        "15": "prostate or uterus",  # the fallback of label_name_from_csv
+    },
+    # 15 by the patient's sex. Zenodo ships labeled_data_meta_0000_0599.csv next to
+    # amos22.zip (MMMM reads a fixed copy, labeled_data_meta-fix.csv, which sorts first and
+    # so wins); its amos_id column holds plain numbers (1 for amos_0001). Validated into
+    # families.paired_volume.LabelNameFromCsv.
+    label_name_from_csv={
+        "csv_globs": ["labeled_data_meta*.csv", "amos22/labeled_data_meta*.csv"],
+        "id_column": "amos_id",
+        "value_column": "Patient's Sex",
+        "label": "15",
+        "names": {"M": "prostate", "F": "uterus"},
     },
     notes="Case ids <= 500 are CT, above are MR (as MMMM reads them). Label 15 is prostate "
-    "or uterus by the patient's sex; the metadata CSV that says which is not read yet "
-    "(its file name in the Zenodo release is UNVERIFIED), so 15 is named 'prostate or uterus'.",
+    '(M) or uterus (F) by the "Patient\'s Sex" column of the metadata CSV, put next to '
+    "amos22/; with no CSV, row or M/F value it stays 'prostate or uterus' and the case is "
+    "listed. UNVERIFIED (third-party scripts, not the file itself): the CSV name "
+    'labeled_data_meta_0000_0599.csv and its columns amos_id and "Patient\'s Sex".',
 )
 
 SPECS.append(AMOS2022)

@@ -95,7 +95,7 @@ def check_sources(
         {
             "id": st.spec.id,
             "status": "found"
-            if st.dataset_dir is not None and st.cases
+            if st.dataset_dir is not None and (st.cases or st.archives)
             else "missing"
             if st.dataset_dir is None
             else "empty",

@@ -1,7 +1,8 @@
 """StructSeg2019 (tasks 1 and 2), CTPelvic1K, autoPET (families A, B) and LUNA16 (H) specs.
 
 Layouts from research/dataset-layouts.md §1 rows StructSeg2019 Task 1/Task 2, CTPelvic1K,
-autoPET and LUNA16 (nodule spheres in world mm, read by ``families.world_spheres``).
+autoPET and LUNA16 (nodule spheres in world mm plus the seg-lungs lung masks, read by
+``families.world_spheres``).
 PROMISE09 is not declared: its layout comes from one secondary source only (research §4).
 """
 
@@ -146,15 +147,29 @@ LUNA16 = WorldSphereSource(
     image_glob="subset*/*.mhd",
     spheres_csv="annotations.csv",
     label="lung nodule",
+    # users' scripts also read seg-lungs-LUNA16/seg-lungs-LUNA16/ (zip unpacked into its name)
+    mask_paths=[
+        "seg-lungs-LUNA16/{case_id}.mhd",
+        "seg-lungs-LUNA16/seg-lungs-LUNA16/{case_id}.mhd",
+    ],
+    # UNVERIFIED which of 3/4 is the left lung: to flip, swap the two names on this line
+    labels={"3": "left lung", "4": "right lung", "5": "trachea"},
     ct_window="lung",
     notes=(
         "Nodule boxes come from annotations.csv spheres (centre in ITK world mm, LPS, and "
         "diameter), rasterised on each scan's voxel grid: the box is the sphere's largest "
         "cross-section, on the slice through its centre. The .mhd TransformMatrix is used as "
-        "read (assumed identity in the research notes, UNVERIFIED). Series without a row "
-        "(no nodule >= 3 mm) and rows of subsets not present are listed. candidates.csv "
-        "and the seg-lungs-LUNA16 lung masks are not read. The scans are LIDC-IDRI's: "
-        "deduplicate. UNVERIFIED licence."
+        "read (assumed identity in the research notes, UNVERIFIED). Lung boxes come from "
+        "seg-lungs-LUNA16/<seriesuid>.mhd (.raw or .zraw, both read by SimpleITK; .zraw "
+        "UNVERIFIED), a second label layer of the same case; a mask on another voxel grid "
+        "than its scan, or missing, is listed and the case keeps its nodules. Mask values: "
+        "3 left lung, 4 right lung, 5 trachea, from SAT's loader and the DSB2017 (lfz) "
+        "author's answer to issue #67, UNVERIFIED on files: with an identity "
+        "TransformMatrix the left lung (patient's left, LPS +x) has the larger x index and "
+        "must land on the image's right half; if 3 sits on the image's left, swap 3/4 in "
+        "labels. Series without a row (no nodule >= 3 mm) are listed and read for their "
+        "lung mask only; rows of subsets not present are listed. candidates.csv is not "
+        "read. The scans are LIDC-IDRI's: deduplicate. UNVERIFIED licence."
     ),
 )
 

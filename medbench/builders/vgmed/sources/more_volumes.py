@@ -1,7 +1,9 @@
 """More CT/MR volume specs (families A, B) and the Tianchi pneumothorax re-host (family F).
 
 Layouts from research/dataset-layouts.md §1 rows MSD-Liver, MSD-Pancreas, KiTS2019,
-KiTS2021, Chest_Image_Pneum, CT-ORG, ATM2022, HVSMR2016 and PROMISE12; orientation per §3.1.
+KiTS2021, Chest_Image_Pneum, CT-ORG, ATM2022, HVSMR2016, PROMISE12 and PROMISE09 (parallel
+trees, read as family A with a glob image path and the case folder as id); orientation
+per §3.1.
 """
 
 from medbench.builders.vgmed.families import CaseDirSource, DicomRleSource, PairedVolumeSource
@@ -208,6 +210,33 @@ PROMISE12 = PairedVolumeSource(
     ),
 )
 
+# PROMISE09's layout comes from one secondary source (OML:Promise09.md), so it is
+# UNVERIFIED: (image tree, image file, label tree, label file) below is the line to change
+# if the real archive differs. T1_images/<n>/*.001.nrrd is unlabelled and never read.
+_PROMISE09_FILES = ("T2_images", "*.002.nrrd", "T2_segmented_images", "*.004.nrrd")
+
+PROMISE09 = PairedVolumeSource(
+    id="PROMISE09",
+    title="PROMISE09: MICCAI 2009 Prostate Segmentation Challenge (training data)",
+    modality="MR",
+    body_part="pelvis",
+    license="other (MICCAI 2009 prostate challenge terms)",
+    homepage="https://www.na-mic.org/wiki/Training_Data_Prostate_Segmentation_Challenge_MICCAI09",
+    anchor=_PROMISE09_FILES[2],
+    label_glob=f"{_PROMISE09_FILES[2]}/*/{_PROMISE09_FILES[3]}",
+    # T2 and its label are paired by the case folder <n>, not by file name
+    image_from_label=(r"^[^/]+/([^/]+)/[^/]+$", rf"{_PROMISE09_FILES[0]}/\1/{_PROMISE09_FILES[1]}"),
+    case_id_from_label=r"^[^/]+/([^/]+)/",
+    labels={"1": "prostate"},
+    notes=(
+        "UNVERIFIED layout (one secondary source): parallel trees T1_images/<n>/*.001.nrrd, "
+        "T2_images/<n>/*.002.nrrd and T2_segmented_images/<n>/*.004.nrrd paired by the case "
+        "folder <n>, which is the case id; flip it in _PROMISE09_FILES. Only T2 is labelled, "
+        "so boxes are drawn on T2 and T1 is not read. A case folder with no or several T2 "
+        "files is listed. UNVERIFIED licence."
+    ),
+)
+
 SPECS = [
     MSD_LIVER,
     MSD_PANCREAS,
@@ -218,4 +247,5 @@ SPECS = [
     ATM2022,
     HVSMR2016,
     PROMISE12,
+    PROMISE09,
 ]

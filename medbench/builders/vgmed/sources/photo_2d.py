@@ -51,9 +51,13 @@ KVASIR_SEG = Paired2DSource(
     image_globs=["images/*.jpg"],
     mask="masks/{stem}.jpg",  # JPEG masks: the binary decoder thresholds at 127
     label="polyp",
-    notes="Native xyxy boxes in kavsir_bboxes.json (sic) are not read; cross-check them "
-    "against the mask boxes later (family H). Body part: the paper says 'others' "
-    "(gastrointestinal tract would be the anatomical answer).",
+    # rows keep the mask boxes (as the paper); the shipped boxes are only cross-checked
+    native_box_check={"path": "kavsir_bboxes.json", "format": "xyxy_by_stem", "min_iou": 0.5},
+    notes="Boxes come from the masks. The native xyxy boxes in kavsir_bboxes.json (sic) are "
+    "cross-checked against the mask's connected components: every disagreement is a "
+    "'cross-check:' line in the report (whether xmax/ymax are inclusive is UNVERIFIED; at "
+    "IoU 0.5 it does not matter). Body part: the paper says 'others' (gastrointestinal "
+    "tract would be the anatomical answer).",
 )
 
 CVC_CLINICDB = Paired2DSource(
@@ -104,8 +108,12 @@ ADAM = Paired2DSource(
     mask="Annotation-DF-Training400/Training400/Disc_Masks/{stem}.bmp",
     decoder="inverted",  # 0 = optic disc, 255 = background
     label="optic disc",
+    # zipped download (AMD-Training400.zip → Training400/, DF-Annotation-Training400.zip →
+    # Annotation-DF-Training400/, names UNVERIFIED): unpacked into the build's work folder
+    archives=["*.zip"],
     notes="Polarity taken from PALM (UNVERIFIED for ADAM's own files); flip decoder to "
-    "'binary' if the disc is white. All-255 masks (no visible disc) give no sample.",
+    "'binary' if the disc is white. All-255 masks (no visible disc) give no sample. Zips "
+    "are unpacked in place (each into its own folder) when Training400/ is absent.",
 )
 
 PALM19 = Paired2DSource(
@@ -117,13 +125,22 @@ PALM19 = Paired2DSource(
     homepage="https://palm.grand-challenge.org/",
     anchor="PALM-Training400/PALM-Training400",
     image_globs=["PALM-Training400/PALM-Training400/*.jpg", "PALM-Validation400/*.jpg"],
-    # PALM-Training400-Annotation-D&F/Disc_Masks and PALM-Validation-GT/Disc_Masks
-    mask="PALM-*/Disc_Masks/{stem}.bmp",
+    # PALM-Validation-GT/Disc_Masks, and PALM-Training400-Annotation-D&F/Disc_Masks either
+    # at the top or inside PALM-Training400/ (where training.zip's copy extracts in place)
+    mask="PALM-*/**/Disc_Masks/{stem}.bmp",
     decoder="inverted",  # 0 = optic disc, 255 = background
     label="optic disc",
-    notes="Nested zips must be extracted in place first (training.zip, then "
-    "PALM-Training400.zip and the Annotation-D&F / Annotation-Lession zips). Where the "
-    "annotation zips extract to is UNVERIFIED.",
+    # training.zip, validation.zip, valid_gt.zip; the zips inside training.zip are unpacked
+    # too, each into the folder it sits in
+    archives=["*.zip"],
+    notes="Read extracted, or from the zips (unpacked into the build's work folder when "
+    "the anchor is absent). Assumed zip layout, from a third-party notebook and tree "
+    "(UNVERIFIED on our own download): training.zip holds PALM-Training400/ with "
+    "PALM-Training400.zip (→ PALM-Training400/*.jpg) and the Annotation-D&F / "
+    "Annotation-Lession (sic) zips (→ PALM-Training400-Annotation-D&F/Disc_Masks, ...), "
+    "each extracted into PALM-Training400/; validation.zip → PALM-Validation400/, "
+    "valid_gt.zip → PALM-Validation-GT/. If the annotation zips extract elsewhere, the "
+    "mask glob (any depth under PALM-*) still finds Disc_Masks unless it leaves PALM-*.",
 )
 
 POLYPDB = Paired2DSource(
