@@ -9,6 +9,28 @@ from importlib import resources
 
 import yaml
 
+from medbench.prompts.templates import (
+    PromptTemplate,
+    PromptTemplateError,
+    UnknownTemplateError,
+    attribute_template_id,
+    list_templates,
+    load_template,
+    load_template_file,
+)
+
+__all__ = [
+    "PromptFile",
+    "PromptTemplate",
+    "PromptTemplateError",
+    "UnknownTemplateError",
+    "attribute_template_id",
+    "list_templates",
+    "load_prompt",
+    "load_template",
+    "load_template_file",
+]
+
 
 @dataclass(frozen=True)
 class PromptFile:

@@ -2,11 +2,12 @@
 
 from medbench.builders.vgmed.questions import (
     QUESTIONS_PER_PAIR,
-    TemplateAttributeSource,
     attribute_question,
     localization_question,
     localization_templates,
+    template_attribute_source,
 )
+from medbench.prompts import load_prompt
 
 # Paper 001, fig. I.2, typed from the paper.
 PAPER_LOCALIZATION = [
@@ -39,22 +40,24 @@ def test_localization_questions_use_every_template_and_are_seeded():
 
 
 def test_attribute_source_gives_three_questions_per_modality_label():
-    source = TemplateAttributeSource(seed=0)
+    source = template_attribute_source(seed=0)
     pairs = [("CT", "liver"), ("MR", "edema"), ("dermoscopy", "skin lesion"), ("CT", "liver")]
     out = source.questions(pairs)
     assert set(out) == {("CT", "liver"), ("MR", "edema"), ("dermoscopy", "skin lesion")}
-    for (modality, label), questions in out.items():
-        assert len(questions) == QUESTIONS_PER_PAIR == len(set(questions))
-        pool = {t.format(label=label) for t in source.templates[modality]}
-        assert set(questions) <= pool
-        assert all(label in q for q in questions)
-    assert source.tag == "template"
+    templates = load_prompt("vgmed_attribute_templates.yaml").yaml()
+    for (modality, label), options in out.items():
+        assert len(options.questions) == QUESTIONS_PER_PAIR == len(set(options.questions))
+        pool = {t.format(label=label) for t in templates[modality]}
+        assert set(options.questions) <= pool
+        assert all(label in q for q in options.questions)
+        assert options.source == "template"
+    assert source.tag == "template" and source.requests == 3
 
 
 def test_every_modality_of_the_paper_has_templates():
-    source = TemplateAttributeSource()
+    templates = load_prompt("vgmed_attribute_templates.yaml").yaml()
     for modality in ("CT", "MR", "X-ray", "ultrasound", "endoscopy", "fundus", "dermoscopy", "PET"):
-        assert len(source.templates[modality]) >= QUESTIONS_PER_PAIR
+        assert len(templates[modality]) >= QUESTIONS_PER_PAIR
 
 
 def test_attribute_question_is_one_of_the_options():

@@ -33,13 +33,19 @@ from medbench.builders.vgmed.extract import (
 )
 from medbench.builders.vgmed.questions import (
     AttributeQuestionSource,
-    TemplateAttributeSource,
     attribute_question,
     localization_question,
+    template_attribute_source,
 )
 from medbench.builders.vgmed.sampling import PAPER_TARGET, stratified_sample
 from medbench.builders.vgmed.sources import select_sources
 from medbench.builders.vgmed.spec import SourceSpec
+from medbench.builders.vgmed.unpack import (
+    UnpackError,
+    check_archives,
+    find_archives,
+    unpack_archives,
+)
 from medbench.builders.vgmed.worker import process_case
 from medbench.schemas import VGMED_ARROW_SCHEMA, VGMEDRow
 from medbench.schemas.fields import to_arrow_row
@@ -82,6 +88,8 @@ class SourceStatus:
     duplicates: int = 0  # cases whose scan another dataset's case already supplies
     candidates: int = 0
     problem: str | None = None
+    # the spec's archives found in <root>/<id> (relative names) when it is read from them
+    archives: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -101,16 +109,73 @@ class BuildResult:
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
+def unpack_dir(out: Path) -> Path:
+    """Where zipped datasets are unpacked: ``<out>/.work/unpacked/<id>``."""
+    return out / ".work" / "unpacked"
+
+
+def _locate_zipped(
+    spec: SourceSpec, status: SourceStatus, source_root: Path, unpack_root: Path | None, progress
+) -> Path | None:
+    """The dataset folder unpacked from the spec's archives, or None (status says why).
+
+    Without ``unpack_root`` (``medbench sources check``) the archives are only checked."""
+    base = source_root / spec.id
+    archives = find_archives(base, spec.archives)
+    if not archives:
+        return None
+    status.dataset_dir = base  # found, even if it turns out broken
+    names = [a.relative_to(base).as_posix() for a in archives]
+    try:
+        if unpack_root is None:
+            check_archives(archives)
+            status.archives = names
+            status.problem = f"zipped ({', '.join(names)}): unpacked and counted by the build"
+            return None
+        unpack_archives(
+            archives,
+            base,
+            unpack_root / spec.id,
+            lambda done, total: progress(f"unpack {spec.id}", done, total),
+        )
+    except UnpackError as exc:
+        status.problem = f"broken archive: {exc}"
+        return None
+    status.archives = names
+    dataset_dir = spec.locate(unpack_root)
+    status.dataset_dir = dataset_dir
+    if dataset_dir is None:
+        status.dataset_dir = base
+        status.problem = (
+            f"not found after unpacking {', '.join(names)}: expected "
+            f"{unpack_root / spec.id}/{spec.anchor}"
+        )
+    return dataset_dir
+
+
 def discover_sources(
-    specs: list[SourceSpec], source_root: Path
+    specs: list[SourceSpec],
+    source_root: Path,
+    unpack_root: Path | None = None,
+    progress: Progress | None = None,
 ) -> tuple[list[SourceStatus], list[tuple[SourceSpec, Path, list]], list[Skip]]:
+    """Locate and discover each spec's dataset. A dataset shipped as ``archives`` (anchor
+    absent from ``<root>/<id>``) is unpacked under ``unpack_root``, or only checked when
+    that is None; a broken archive is that dataset's problem, not the build's."""
+    progress = progress or (lambda stage, done, total: None)
     statuses, discovered, skipped = [], [], []
     for spec in specs:
         dataset_dir = spec.locate(source_root)
         status = SourceStatus(spec, dataset_dir)
         statuses.append(status)
+        if dataset_dir is None and spec.archives:
+            dataset_dir = _locate_zipped(spec, status, source_root, unpack_root, progress)
+            if status.problem:
+                continue
         if dataset_dir is None:
             status.problem = f"not found: expected {source_root / spec.id}/{spec.anchor}"
+            if spec.archives:
+                status.problem += f" or archives {', '.join(spec.archives)}"
             continue
         try:
             cases, skips = spec.discover(dataset_dir)
@@ -136,7 +201,9 @@ def build_vgmed(
     remove_partials(out)
     extract_config = config.extract.model_copy(update={"seed": config.seed})
     specs = select_sources(config.datasets)
-    statuses, discovered, skipped = discover_sources(specs, config.source_root)
+    statuses, discovered, skipped = discover_sources(
+        specs, config.source_root, unpack_dir(out), progress
+    )
     if not discovered:
         lines = "; ".join(f"{s.spec.id}: {s.problem}" for s in statuses)
         raise BuildError(f"no dataset found under {config.source_root} ({lines})")
@@ -185,7 +252,7 @@ def build_vgmed(
         )
 
     selected = stratified_sample(candidates, config.target, config.cap_per_label, config.seed)
-    source = attribute_source or TemplateAttributeSource(config.seed)
+    source = attribute_source or template_attribute_source(config.seed)
     meta_for_case = {(t.spec.id, t.case.case_id): t.meta_path for t in tasks}
     shards, rows_total, question_counts = write_rows(
         out, config, selected, source, meta_for_case, progress
@@ -206,7 +273,7 @@ def build_vgmed(
     from medbench.builders.vgmed.report import write_manifest, write_report
     from medbench.cards.vgmed import write_card
 
-    manifest = write_manifest(result, config, source.tag)
+    manifest = write_manifest(result, config, source.tag, source.summary())
     write_report(result)
     write_card(out, manifest)
     return result
@@ -245,8 +312,8 @@ def write_rows(
                 question_source = "template"
             else:
                 options = attribute_options[(candidate.modality, candidate.label)]
-                question = attribute_question(options, candidate.pair_id, config.seed)
-                question_source = source.tag
+                question = attribute_question(options.questions, candidate.pair_id, config.seed)
+                question_source = options.source
             counts[kind] += 1
             written += 1
             progress("write", written, len(row_sizes))

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from medbench.builders.vgmed.case import CaseError, CaseRef, LoadedCase, Skip
 from medbench.builders.vgmed.spec import SourceSpec
+from medbench.hashing import stable_hash
 from medbench.imaging.boxes import (
     MaskBox,
     box_area,
@@ -90,11 +91,6 @@ class CaseResult:
     skipped: list[Skip] = field(default_factory=list)
     error: str | None = None
     content_hash: str | None = None  # of the image voxels, to find one scan in two datasets
-
-
-def stable_hash(*parts: object, length: int = 16) -> str:
-    text = "\x1f".join(str(p) for p in parts)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
 
 
 def encode_png(pixels: np.ndarray, compress_level: int) -> bytes:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from medbench import __version__
 from medbench.builders.vgmed.build import BuildConfig, BuildResult
-from medbench.builders.vgmed.questions import ATTRIBUTE_TEMPLATES_FILE, LOCALIZATION_FILE
+from medbench.builders.vgmed.questions import LOCALIZATION_FILE
+from medbench.llm.template_backend import ATTRIBUTE_TEMPLATES_FILE
 from medbench.prompts import load_prompt
 
 RECORDED_PACKAGES = (
@@ -45,7 +46,9 @@ def write_json_atomic(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def write_manifest(result: BuildResult, config: BuildConfig, attribute_tag: str) -> dict:
+def write_manifest(
+    result: BuildResult, config: BuildConfig, attribute_tag: str, llm: dict | None = None
+) -> dict:
     pairs_by_dataset = Counter(c.dataset for c in result.selected)
     manifest = {
         "name": "vgmed",
@@ -56,6 +59,8 @@ def write_manifest(result: BuildResult, config: BuildConfig, attribute_tag: str)
             name: load_prompt(name).sha256 for name in (LOCALIZATION_FILE, ATTRIBUTE_TEMPLATES_FILE)
         },
         "attribute_question_source": attribute_tag,
+        # requests made for attribute questions: one per unique (modality, label)
+        "llm": llm or {},
         "counts": {
             "image_box_pairs": len(result.selected),
             "rows": result.rows,

@@ -1,0 +1,1 @@
+"""Test helpers that ship with the package (stand-in servers usable from tests and benchmarks)."""
