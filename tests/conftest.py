@@ -13,6 +13,11 @@ import pytest
 
 from medbench.demo import write_demo_root
 
+# LLM answers are cached per session too, and no user LLM setting leaks into the tests.
+os.environ["MEDBENCH_CACHE_DIR"] = tempfile.mkdtemp(prefix="medbench-llm-cache-")
+for _name in ("MEDBENCH_LLM", "MEDBENCH_LLM_BASE_URL", "MEDBENCH_LLM_MODEL", "OPENAI_API_KEY"):
+    os.environ.pop(_name, None)
+
 
 @pytest.fixture(scope="session")
 def demo_root(tmp_path_factory) -> tuple[Path, list]:

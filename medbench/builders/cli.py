@@ -10,8 +10,11 @@ from rich.table import Table
 
 from medbench.builders.vgmed.build import BuildConfig, BuildError, build_vgmed
 from medbench.builders.vgmed.extract import ExtractConfig
+from medbench.builders.vgmed.questions import AttributeQuestionSource
 from medbench.builders.vgmed.sampling import PAPER_TARGET
 from medbench.console import err_console, print_json, stage_progress
+from medbench.llm import options
+from medbench.llm.runner import LLMClient
 
 app = typer.Typer(no_args_is_help=True, help="Build datasets from the sources you downloaded.")
 
@@ -30,6 +33,19 @@ def demo_source_root(out: Path, seed: int) -> Path:
         write_demo_root(root, seed=seed)
         marker.write_text("ok\n")
     return root
+
+
+def llm_summary(source: AttributeQuestionSource) -> str:
+    stats = source.summary()
+    pairs = f"{stats['unique_pairs']} (modality, label) pairs"
+    if stats["backend"] == "template":
+        return f"attribute questions: offline templates, {pairs}"
+    return (
+        f"attribute questions: {stats['backend']}:{stats['model']}, {pairs}, "
+        f"{stats['cache_hits']} from cache, {stats['calls']} calls, "
+        f"{stats['failures']} failed (templates used), "
+        f"{stats['prompt_tokens'] + stats['completion_tokens']} tokens"
+    )
 
 
 @app.command("vgmed")
@@ -86,8 +102,19 @@ def vgmed(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a JSON summary on stdout.")
     ] = False,
+    llm: options.Backend = None,
+    llm_base_url: options.BaseUrl = None,
+    llm_model: options.Model = None,
+    llm_concurrency: options.Concurrency = 32,
+    llm_timeout: options.Timeout = 120.0,
+    llm_attempts: options.Attempts = 6,
+    llm_cache: options.CachePath = None,
+    no_llm_cache: options.NoCache = False,
 ) -> None:
-    """Build VGMED: image–box–question triplets from the VGMED source datasets."""
+    """Build VGMED: image–box–question triplets from the VGMED source datasets.
+
+    Attribute questions come from an LLM asked once per unique (modality, label): see the
+    LLM options. Without one, medbench's offline templates write them (rows say so)."""
     if demo == (source_root is not None):
         err_console.print("[red]error:[/] give exactly one of --source-root or --demo")
         raise typer.Exit(2)
@@ -111,9 +138,23 @@ def vgmed(
             seed=seed,
             workers=workers,
         )
-        with stage_progress() as progress:
-            result = build_vgmed(config, progress=progress)
-    except (BuildError, KeyError, ValueError) as exc:
+        settings = options.resolve_settings(
+            llm,
+            llm_base_url,
+            llm_model,
+            llm_concurrency,
+            llm_timeout,
+            llm_attempts,
+            llm_cache,
+            no_llm_cache,
+        )
+        with (
+            stage_progress() as progress,
+            LLMClient(settings, seed=seed, progress=progress) as client,
+        ):
+            source = AttributeQuestionSource(client)
+            result = build_vgmed(config, attribute_source=source, progress=progress)
+    except (BuildError, KeyError, ValueError, RuntimeError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         err_console.print(f"[red]error:[/] {message}", soft_wrap=True)
         raise typer.Exit(2) from None
@@ -145,6 +186,7 @@ def vgmed(
         f"(report/skipped.csv)",
         soft_wrap=True,
     )
+    err_console.print(llm_summary(source), soft_wrap=True, highlight=False)
     if as_json:
         print_json(
             {
@@ -158,6 +200,7 @@ def vgmed(
                     {"dataset": d, "case_id": c, "error": e} for d, c, e in result.errors
                 ],
                 "skipped_items": len(result.skipped),
+                "llm": source.summary(),
             }
         )
     if strict and result.errors:
