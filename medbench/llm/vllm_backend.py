@@ -33,12 +33,13 @@ def _structured_params(vllm: Any, schema: dict[str, Any]) -> dict[str, Any]:
 class VLLMBackend:
     name = "vllm"
 
-    def __init__(self, settings: LLMSettings):
+    def __init__(self, settings: LLMSettings, **engine_args: Any):
         vllm = _require_vllm()
         self.vllm = vllm
         self.model = settings.model
+        # engine_args: anything vllm.LLM takes (max_model_len, gpu_memory_utilization, ...)
         self.engine = vllm.LLM(
-            model=settings.model, tensor_parallel_size=settings.tensor_parallel_size
+            model=settings.model, tensor_parallel_size=settings.tensor_parallel_size, **engine_args
         )
 
     async def aclose(self) -> None:
