@@ -1,0 +1,1 @@
+"""Evaluation: metrics (pure functions on arrays) and the eval harness."""
