@@ -1,15 +1,11 @@
 """AMOS2022: CT and MR share folders, told apart by case number; 2 = right kidney; label 15
 is the prostate or the uterus by the patient's sex in the metadata CSV."""
 
-import json
 import shutil
 
-import numpy as np
 import pytest
-from datasets import load_dataset
-from helpers import foreground_box
+from helpers import assert_frames_blob, assert_keeps_size_mm, build_dataset, write_replicas
 
-from medbench.builders.vgmed.build import BuildConfig, build_vgmed
 from medbench.builders.vgmed.families.paired_volume import csv_id_key
 from medbench.builders.vgmed.sources import SOURCES
 from medbench.builders.vgmed.vocabulary import is_canonical
@@ -19,16 +15,14 @@ SPEC = SOURCES["AMOS2022"]
 
 
 def _build(root, out):
-    build_vgmed(BuildConfig(source_root=root, out=out, datasets=["AMOS2022"]))
-    rows = load_dataset(str(out), split="test")
-    return rows, json.loads((out / "manifest.json").read_text())["skipped"]
+    rows, manifest = build_dataset(root, out, [SPEC])
+    return rows, manifest["skipped"]
 
 
 @pytest.fixture(scope="module")
 def replica(tmp_path_factory):
     root = tmp_path_factory.mktemp("amos-src")
-    planted = amos2022.write(root / "AMOS2022")
-    return root, planted
+    return root, write_replicas(root, [amos2022])
 
 
 @pytest.fixture(scope="module")
@@ -100,12 +94,8 @@ def test_label_15_is_named_by_sex(built, replica):
             continue
         plant = plants[(row["case_id"], row["label"])]
         # the box frames the planted blob in the PNG and keeps its size in mm
-        grey = np.asarray(row["image"].convert("L"))
-        assert np.allclose(foreground_box(grey, row["bbox"], tolerance=6), row["bbox"], atol=1)
-        x1, y1, x2, y2 = row["bbox"]
-        pixel_mm = min(row["spacing_mm"][1:])
-        assert (x2 - x1) * pixel_mm == pytest.approx(plant.extent_mm[0], abs=2.5 * pixel_mm)
-        assert (y2 - y1) * pixel_mm == pytest.approx(plant.extent_mm[1], abs=2.5 * pixel_mm)
+        assert_frames_blob(row, atol=1)
+        assert_keeps_size_mm(row, plant.extent_mm)
     assert not [s for s in skipped if "(15)" in s["item"] or "metadata CSV" in s["reason"]]
     assert all(is_canonical(n) for n in SPEC.label_name_from_csv.names.values())
 

@@ -14,11 +14,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from datasets import load_dataset
-from helpers import foreground_box as _foreground_box
+from helpers import (
+    assert_frames_blob,
+    assert_keeps_size_mm,
+    build_rows,
+    find_plant,
+    plant_problems,
+    write_replicas,
+)
 
 from medbench.builders.vgmed import sources
-from medbench.builders.vgmed.build import BuildConfig, build_vgmed
 from medbench.builders.vgmed.extract import ExtractConfig, extract_case
 from medbench.builders.vgmed.families import AlternativeLayouts, alternative_layouts
 from medbench.builders.vgmed.sources.brain_mr import SPECS
@@ -34,54 +39,26 @@ SPEC_BY_ID = {spec.id: spec for spec in SPECS}
 BRATS_1820 = ("BraTS2018", "BraTS2019", "BraTS2020")
 
 
-def _build(root: Path, out: Path, specs: list[SourceSpec]):
-    with pytest.MonkeyPatch.context() as mp:
-        for spec in specs:
-            mp.setitem(sources.SOURCES, spec.id, spec)
-        build_vgmed(BuildConfig(source_root=root, out=out, datasets=[s.id for s in specs]))
-    rows = load_dataset(str(out), split="test")
-    return [row for row in rows if row["question_type"] == "localization"]
-
-
 @pytest.fixture(scope="module")
 def replica_root(tmp_path_factory) -> tuple[Path, list[PlantedStructure]]:
     root = tmp_path_factory.mktemp("brain-sources")
-    planted = []
-    for dataset, module in REPLICAS.items():
-        planted += module.write(root / dataset, seed=0)
-    return root, planted
+    return root, write_replicas(root, REPLICAS.values())
 
 
 @pytest.fixture(scope="module")
 def rows(replica_root, tmp_path_factory):
     root, _ = replica_root
-    return _build(root, tmp_path_factory.mktemp("brain-out") / "out", SPECS)
+    return build_rows(root, tmp_path_factory.mktemp("brain-out") / "out", SPECS)[0]
 
 
-def _truth(planted, dataset, case_id, label) -> PlantedStructure | None:
-    for p in planted:
-        if (p.dataset, p.case_key, p.label) == (dataset, case_id, label):
-            return p
-    return None
+def _raw_id(row) -> int:
+    return REPLICAS[row["dataset"]].LABEL_IDS[row["label"]]
 
 
 def _problems(rows, planted, datasets: set[str]) -> list[str]:
-    """Rows whose name or raw id disagrees with the plant, and plants never produced (for
-    ``datasets``, whether or not they produced any row)."""
-    problems = []
-    for row in rows:
-        key = (row["dataset"], row["case_id"], row["label"])
-        if _truth(planted, *key) is None:
-            problems.append(f"no such planted structure: {key}")
-            continue
-        raw = REPLICAS[row["dataset"]].LABEL_IDS[row["label"]]
-        if row["source_label"] != str(raw):
-            problems.append(f"{key}: source_label {row['source_label']} != planted id {raw}")
-    produced = {(r["dataset"], r["case_id"], r["label"]) for r in rows}
-    for p in planted:
-        if p.dataset in datasets and (p.dataset, p.case_key, p.label) not in produced:
-            problems.append(f"planted but not produced: {p}")
-    return problems
+    """Rows whose name or raw id disagrees with the plant (no brain plant has a side), and
+    plants never produced (for ``datasets``, whether or not they produced any row)."""
+    return plant_problems(rows, planted, _raw_id, datasets=datasets)
 
 
 def test_specs_use_the_shared_vocabulary_and_cover_the_replicas():
@@ -109,16 +86,9 @@ def test_every_plant_is_produced_with_its_name_and_raw_id(rows, replica_root):
 def test_boxes_frame_the_planted_blobs_and_keep_their_size_in_mm(rows, replica_root):
     _, planted = replica_root
     for row in rows:
-        grey = np.asarray(row["image"].convert("L"))
-        found = _foreground_box(grey, row["bbox"], tolerance=6)
-        slack = 2 if row["image_width"] != row["source_size"][2] else 1
-        assert np.allclose(found, row["bbox"], atol=slack), (row["case_id"], row["label"])
-        plant = _truth(planted, row["dataset"], row["case_id"], row["label"])
-        x1, y1, x2, y2 = row["bbox"]
-        _, dy, dx = row["spacing_mm"]
-        pixel_mm = min(dy, dx)
-        assert (x2 - x1) * pixel_mm == pytest.approx(plant.extent_mm[0], abs=2.5 * pixel_mm)
-        assert (y2 - y1) * pixel_mm == pytest.approx(plant.extent_mm[1], abs=2.5 * pixel_mm)
+        assert_frames_blob(row)
+        plant = find_plant(planted, row["dataset"], row["case_id"], row["label"])
+        assert_keeps_size_mm(row, plant.extent_mm)
 
 
 def test_brats2020_case_355_is_built_from_its_alias_seg(rows, replica_root):
@@ -240,7 +210,8 @@ def test_a_wrong_spec_is_caught(replica_root, tmp_path, what):
     wrong = WRONG_SPECS[what]
     # built beside a correct source so that a spec finding nothing still builds
     other = SPEC_BY_ID["ISLES" if wrong.id != "ISLES" else "BraTS2020"]
-    rows = [r for r in _build(root, tmp_path / "out", [wrong, other]) if r["dataset"] == wrong.id]
+    built, _ = build_rows(root, tmp_path / "out", [wrong, other])
+    rows = [r for r in built if r["dataset"] == wrong.id]
     problems = _problems(rows, planted, {wrong.id})
     problems += [f"{r['label']} not shown on {r['channel']}" for r in rows if not _contrast_ok(r)]
     assert problems, what
@@ -261,7 +232,7 @@ def test_brats2020_kaggle_mirror_with_uncompressed_nii(replica_root, tmp_path):
                 data = gzip.decompress(data)
             target.write_bytes(data)
     assert not list(mirror.rglob("*.gz"))
-    rows = _build(tmp_path / "src", tmp_path / "out", [SPEC_BY_ID["BraTS2020"]])
+    rows, _ = build_rows(tmp_path / "src", tmp_path / "out", [SPEC_BY_ID["BraTS2020"]])
     assert _problems(rows, planted, {"BraTS2020"}) == []
 
 
@@ -273,7 +244,7 @@ def isles22(tmp_path_factory):
     root = tmp_path_factory.mktemp("isles22-src")
     planted = isles.write_2022(root / "ISLES", seed=0)
     out = tmp_path_factory.mktemp("isles22-out") / "out"
-    return _build(root, out, [SPEC_BY_ID["ISLES"]]), planted, out
+    return build_rows(root, out, [SPEC_BY_ID["ISLES"]])[0], planted, out
 
 
 def test_isles22_lesions_are_boxed_on_dwi_where_the_masks_live(isles22):
@@ -282,9 +253,8 @@ def test_isles22_lesions_are_boxed_on_dwi_where_the_masks_live(isles22):
     for row in rows:
         # FLAIR is on another grid (not co-registered): never paired with the mask
         assert row["channel"] == "DWI" and "FLAIR" not in row["source_path"]
-        grey = np.asarray(row["image"].convert("L"))
-        assert np.allclose(_foreground_box(grey, row["bbox"], tolerance=6), row["bbox"], atol=1)
-        plant = _truth(planted, "ISLES", row["case_id"], row["label"])
+        assert_frames_blob(row, atol=1)
+        plant = find_plant(planted, "ISLES", row["case_id"], row["label"])
         x1, y1, x2, y2 = row["bbox"]
         _, dy, dx = row["spacing_mm"]
         assert (x2 - x1) * dx == pytest.approx(plant.extent_mm[0], abs=2.5 * dx)

@@ -9,18 +9,19 @@ and its mask-only dataset, and left/right id swaps being caught.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import numpy as np
 import pytest
-from datasets import load_dataset
-from helpers import foreground_box as _foreground_box
+from helpers import (
+    assert_frames_blob,
+    build_rows,
+    on_image_left,
+    plant_problems,
+    swap_labels,
+    write_replicas,
+)
 
-from medbench.builders.vgmed import sources
-from medbench.builders.vgmed.build import BuildConfig, build_vgmed
 from medbench.builders.vgmed.sources.final_batch import SPECS
-from medbench.builders.vgmed.spec import SourceSpec
 from medbench.builders.vgmed.vocabulary import is_canonical
 from medbench.demo import autopet, ctpelvic1k, structseg2019_task1, structseg2019_task2
 from medbench.demo.truth import PlantedStructure
@@ -31,30 +32,16 @@ SPEC_BY_ID = {spec.id: spec for spec in SPECS}
 BATCH = [SPEC_BY_ID[dataset] for dataset in REPLICAS]
 
 
-def _build(root: Path, out: Path, specs: list[SourceSpec]) -> tuple[list[dict], dict]:
-    with pytest.MonkeyPatch.context() as mp:
-        for spec in specs:
-            mp.setitem(sources.SOURCES, spec.id, spec)
-        build_vgmed(BuildConfig(source_root=root, out=out, datasets=[s.id for s in specs]))
-    # a fresh read: the datasets cache can serve an older build of the same folder name
-    rows = load_dataset(str(out), split="test", download_mode="force_redownload")
-    manifest = json.loads((out / "manifest.json").read_text())
-    return [row for row in rows if row["question_type"] == "localization"], manifest
-
-
 @pytest.fixture(scope="module")
 def replica_root(tmp_path_factory) -> tuple[Path, list[PlantedStructure]]:
     root = tmp_path_factory.mktemp("final-batch-sources")
-    planted = []
-    for dataset, module in REPLICAS.items():
-        planted += module.write(root / dataset, seed=0)
-    return root, planted
+    return root, write_replicas(root, REPLICAS.values())
 
 
 @pytest.fixture(scope="module")
 def built(replica_root, tmp_path_factory):
     root, _ = replica_root
-    return _build(root, tmp_path_factory.mktemp("final-batch-out") / "out", BATCH)
+    return build_rows(root, tmp_path_factory.mktemp("final-batch-out") / "out", BATCH)
 
 
 @pytest.fixture(scope="module")
@@ -62,56 +49,13 @@ def rows(built):
     return built[0]
 
 
-def _truth(planted, dataset, case_id, label) -> PlantedStructure | None:
-    for p in planted:
-        if (p.dataset, p.case_key, p.label) == (dataset, case_id, label):
-            return p
-    return None
-
-
-def _box_mm(row) -> tuple[float, float]:
-    x1, y1, x2, y2 = row["bbox"]
-    _, dy, dx = row["spacing_mm"]
-    pixel_mm = min(dy, dx)
-    return (x2 - x1) * pixel_mm, (y2 - y1) * pixel_mm
-
-
-def _on_image_left(row) -> bool:
-    x1, _, x2, _ = row["bbox"]
-    return (x1 + x2) / 2 < row["image_width"] / 2
-
-
-def _raw_label(dataset: str, label: str) -> str:
-    return str(REPLICAS[dataset].LABEL_IDS[label])
+def _raw_label(row) -> str:
+    return str(REPLICAS[row["dataset"]].LABEL_IDS[row["label"]])
 
 
 def _problems(rows, planted) -> list[str]:
     """Rows whose name, raw id, side or size disagrees with the plant, and plants never made."""
-    problems = []
-    for row in rows:
-        key = (row["dataset"], row["case_id"], row["label"])
-        plant = _truth(planted, *key)
-        if plant is None:
-            problems.append(f"no such planted structure: {key}")
-            continue
-        raw = _raw_label(row["dataset"], row["label"])
-        if row["source_label"] != str(raw):
-            problems.append(f"{key}: source_label {row['source_label']} != planted id {raw}")
-        # radiological view: the patient's right is on the image's LEFT
-        if plant.side is not None and _on_image_left(row) != (plant.side == "right"):
-            problems.append(f"{key}: patient-{plant.side} structure on the wrong image half")
-        width, height = _box_mm(row)
-        _, dy, dx = row["spacing_mm"]
-        slack = 2.5 * min(dy, dx)
-        want = plant.extent_mm
-        if abs(width - want[0]) > slack or abs(height - want[1]) > slack:
-            problems.append(f"{key}: box {width:.1f} x {height:.1f} != planted {want}")
-    produced = {(r["dataset"], r["case_id"], r["label"]) for r in rows}
-    datasets = {r["dataset"] for r in rows}
-    for p in planted:
-        if p.dataset in datasets and (p.dataset, p.case_key, p.label) not in produced:
-            problems.append(f"planted but not produced: {p}")
-    return problems
+    return plant_problems(rows, planted, _raw_label, sizes=True)
 
 
 def test_specs_cover_the_replicas_with_their_names():
@@ -139,10 +83,7 @@ def test_every_plant_is_produced_with_its_name_id_side_and_size(rows, replica_ro
 
 def test_boxes_frame_the_planted_blobs_in_the_png(rows):
     for row in rows:
-        grey = np.asarray(row["image"].convert("L"))
-        found = _foreground_box(grey, row["bbox"], tolerance=6)
-        slack = 2 if row["image_width"] != row["source_size"][2] else 1
-        assert np.allclose(found, row["bbox"], atol=slack), (row["dataset"], row["case_id"])
+        assert_frames_blob(row)
 
 
 def test_ctpelvic1k_hips_by_laterality(rows):
@@ -151,7 +92,7 @@ def test_ctpelvic1k_hips_by_laterality(rows):
     for row in hips:
         # official ids: 2 = right hip (image left half), 3 = left hip
         assert row["source_label"] == ("2" if row["label"] == "right hip bone" else "3")
-        assert _on_image_left(row) == (row["label"] == "right hip bone"), row["case_id"]
+        assert on_image_left(row) == (row["label"] == "right hip bone"), row["case_id"]
 
 
 def test_ctpelvic1k_reads_dataset6_only(rows, replica_root):
@@ -180,12 +121,6 @@ def test_autopet_double_space_studies_and_negative_control(rows, built, replica_
     assert "tumor lesion" in absent[0]["item"]
 
 
-def _swapped(spec: SourceSpec, a: str, b: str) -> SourceSpec:
-    labels = dict(spec.labels)
-    labels[a], labels[b] = labels[b], labels[a]
-    return spec.model_copy(update={"labels": labels})
-
-
 @pytest.mark.parametrize(
     ("dataset", "a", "b"),
     [
@@ -198,5 +133,5 @@ def _swapped(spec: SourceSpec, a: str, b: str) -> SourceSpec:
 )
 def test_a_wrong_id_map_is_caught(replica_root, tmp_path, dataset, a, b):
     root, planted = replica_root
-    wrong, _ = _build(root, tmp_path / "out", [_swapped(SPEC_BY_ID[dataset], a, b)])
+    wrong, _ = build_rows(root, tmp_path / "out", [swap_labels(SPEC_BY_ID[dataset], a, b)])
     assert _problems(wrong, planted)

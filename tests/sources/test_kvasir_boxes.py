@@ -11,11 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from datasets import load_dataset
+from helpers import build_rows
 from PIL import Image
 
-import medbench.builders.vgmed.sources as sources
-from medbench.builders.vgmed.build import BuildConfig, build_vgmed
 from medbench.builders.vgmed.cache import case_cache_key
 from medbench.builders.vgmed.extract import ExtractConfig
 from medbench.builders.vgmed.families.paired_2d import NativeBoxCheck
@@ -47,15 +45,7 @@ def replica(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def built(replica, tmp_path_factory):
     out = tmp_path_factory.mktemp("kvasir-build") / "out"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setitem(sources.SOURCES, KVASIR_SEG.id, KVASIR_SEG)
-        build_vgmed(
-            BuildConfig(
-                source_root=replica, out=out, datasets=[KVASIR_SEG.id], extract=ExtractConfig()
-            )
-        )
-    manifest = json.loads((out / "manifest.json").read_text())
-    rows = [r for r in load_dataset(str(out), split="test") if r["question_type"] == "localization"]
+    rows, manifest = build_rows(replica, out, [KVASIR_SEG], extract=ExtractConfig())
     return out, rows, manifest
 
 

@@ -10,18 +10,21 @@ another grid and a missing mask (listed, nodules still read), a series without a
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 import SimpleITK as sitk
-from datasets import load_dataset
-from helpers import foreground_box
+from helpers import (
+    assert_frames_blob,
+    build_rows,
+    plant_problems,
+    swap_labels,
+    write_replicas,
+)
 
-from medbench.builders.vgmed import sources
-from medbench.builders.vgmed.build import BuildConfig, BuildError, build_vgmed
+from medbench.builders.vgmed.build import BuildError
 from medbench.builders.vgmed.families.world_spheres import WorldSphereSource
 from medbench.builders.vgmed.sources.final_batch import LUNA16
 from medbench.builders.vgmed.vocabulary import is_canonical
@@ -35,26 +38,16 @@ COARSE = next(n.uid for n in luna16.NODULES if n.mask == "coarse grid")
 MISSING = next(n.uid for n in luna16.NODULES if n.mask == "missing")
 
 
-def _build(root: Path, out: Path, spec: WorldSphereSource) -> tuple[list[dict], dict]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setitem(sources.SOURCES, spec.id, spec)
-        build_vgmed(BuildConfig(source_root=root, out=out, datasets=[spec.id]))
-    # a fresh read: the datasets cache can serve an older build of the same folder name
-    rows = load_dataset(str(out), split="test", download_mode="force_redownload")
-    manifest = json.loads((out / "manifest.json").read_text())
-    return [row for row in rows if row["question_type"] == "localization"], manifest
-
-
 @pytest.fixture(scope="module")
 def replica_root(tmp_path_factory) -> tuple[Path, list[PlantedStructure]]:
     root = tmp_path_factory.mktemp("luna16-source")
-    return root, luna16.write(root / luna16.DATASET, seed=0)
+    return root, write_replicas(root, [luna16])
 
 
 @pytest.fixture(scope="module")
 def built(replica_root, tmp_path_factory):
     root, _ = replica_root
-    return _build(root, tmp_path_factory.mktemp("luna16-out") / "out", LUNA16)
+    return build_rows(root, tmp_path_factory.mktemp("luna16-out") / "out", [LUNA16])
 
 
 @pytest.fixture(scope="module")
@@ -66,40 +59,16 @@ def _skipped(manifest: dict) -> list[dict]:
     return [s for s in manifest["skipped"] if s["dataset"] == luna16.DATASET]
 
 
-def _on_image_left(row) -> bool:
-    x1, _, x2, _ = row["bbox"]
-    return (x1 + x2) / 2 < row["image_width"] / 2
+def _raw_id(row) -> str:
+    if row["label"] == luna16.LABEL:  # the CSV line of the case's nodule
+        return luna16.source_label(NODULE_OF[row["case_id"]])
+    return str(luna16.LABEL_IDS[row["label"]])
 
 
 def _problems(rows, planted) -> list[str]:
-    """Rows whose name, raw id, side or size disagrees with the plant, and plants never made."""
-    truth = {(p.case_key, p.label): p for p in planted}
-    problems = []
-    for row in rows:
-        key = (row["case_id"], row["label"])
-        plant = truth.get(key)
-        if plant is None:
-            problems.append(f"no such planted structure: {key}")
-            continue
-        if row["label"] == luna16.LABEL:  # the CSV line of the case's nodule
-            raw = luna16.source_label(NODULE_OF[row["case_id"]])
-        else:
-            raw = str(luna16.LABEL_IDS[row["label"]])
-        if row["source_label"] != raw:
-            problems.append(f"{key}: source_label {row['source_label']} != planted id {raw}")
-        # radiological view: the patient's right is on the image's LEFT
-        if plant.side is not None and _on_image_left(row) != (plant.side == "right"):
-            problems.append(f"{key}: patient-{plant.side} structure on the wrong image half")
-        x1, y1, x2, y2 = row["bbox"]
-        _, dy, dx = row["spacing_mm"]
-        width, height = (x2 - x1) * dx, (y2 - y1) * dy
-        slack = 2.5 * min(dy, dx)
-        want = plant.extent_mm
-        if abs(width - want[0]) > slack or abs(height - want[1]) > slack:
-            problems.append(f"{key}: box {width:.1f} x {height:.1f} != planted {want}")
-    produced = {(r["case_id"], r["label"]) for r in rows}
-    problems += [f"planted but not produced: {k}" for k in truth if k not in produced]
-    return problems
+    """Rows whose name, raw id, side or size disagrees with the plant, and plants never made.
+    (The in-plane pixels are square, ``luna16.SPACING_XYZ``: one pixel size serves both sides.)"""
+    return plant_problems(rows, planted, _raw_id, sizes=True, datasets={luna16.DATASET})
 
 
 def _hand_box(organ: luna16.Organ) -> tuple[list[float], int]:
@@ -184,9 +153,7 @@ def test_left_lung_is_on_the_patients_left_the_image_right(rows):
 
 def test_swapped_lung_ids_are_caught(replica_root, tmp_path):
     root, planted = replica_root
-    labels = dict(LUNA16.labels)
-    labels["3"], labels["4"] = labels["4"], labels["3"]
-    wrong, _ = _build(root, tmp_path / "out", LUNA16.model_copy(update={"labels": labels}))
+    wrong, _ = build_rows(root, tmp_path / "out", [swap_labels(LUNA16, "3", "4")])
     problems = _problems(wrong, planted)
     assert any("patient-left structure on the wrong image half" in p for p in problems)
     assert any("patient-right structure on the wrong image half" in p for p in problems)
@@ -194,9 +161,7 @@ def test_swapped_lung_ids_are_caught(replica_root, tmp_path):
 
 def test_boxes_frame_the_planted_blobs_in_the_png(rows):
     for row in rows:
-        grey = np.asarray(row["image"].convert("L"))
-        found = foreground_box(grey, row["bbox"], tolerance=6)
-        assert np.allclose(found, row["bbox"], atol=1), (row["case_id"], row["label"])
+        assert_frames_blob(row, atol=1)
 
 
 def test_nodule_box_is_the_centre_cross_section(rows):
@@ -214,7 +179,7 @@ def test_wrong_world_frame_is_caught(replica_root, tmp_path):
     root, planted = replica_root
     spec = LUNA16.model_copy(update={"world_frame": "RAS"})
     try:
-        wrong, _ = _build(root, tmp_path / "out", spec)
+        wrong, _ = build_rows(root, tmp_path / "out", [spec])
     except BuildError:  # every sphere mirrored off the grid: nothing to extract
         return
     assert _problems(wrong, planted)

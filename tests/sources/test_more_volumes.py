@@ -8,18 +8,22 @@ the merging of several RLE rows of one image.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
-from datasets import load_dataset
-from helpers import foreground_box as _foreground_box
+from helpers import (
+    assert_frames_blob,
+    box_size,
+    build_rows,
+    find_plant,
+    plant_problems,
+    size_problem,
+    swap_labels,
+    write_replicas,
+)
 
-from medbench.builders.vgmed import sources
-from medbench.builders.vgmed.build import BuildConfig, build_vgmed
 from medbench.builders.vgmed.sources.more_volumes import SPECS
-from medbench.builders.vgmed.spec import SourceSpec
 from medbench.builders.vgmed.vocabulary import is_canonical
 from medbench.demo import (
     atm2022,
@@ -53,29 +57,16 @@ SPEC_BY_ID = {spec.id: spec for spec in SPECS}
 RAW_IDS = {d: getattr(m, "LABEL_IDS", {"pneumothorax": 1}) for d, m in REPLICAS.items()}
 
 
-def _build(root: Path, out: Path, specs: list[SourceSpec]) -> tuple[list[dict], dict]:
-    with pytest.MonkeyPatch.context() as mp:
-        for spec in specs:
-            mp.setitem(sources.SOURCES, spec.id, spec)
-        build_vgmed(BuildConfig(source_root=root, out=out, datasets=[s.id for s in specs]))
-    rows = load_dataset(str(out), split="test")
-    manifest = json.loads((out / "manifest.json").read_text())
-    return [row for row in rows if row["question_type"] == "localization"], manifest
-
-
 @pytest.fixture(scope="module")
 def replica_root(tmp_path_factory) -> tuple[Path, list[PlantedStructure]]:
     root = tmp_path_factory.mktemp("more-volume-sources")
-    planted = []
-    for dataset, module in REPLICAS.items():
-        planted += module.write(root / dataset, seed=0)
-    return root, planted
+    return root, write_replicas(root, REPLICAS.values())
 
 
 @pytest.fixture(scope="module")
 def built(replica_root, tmp_path_factory):
     root, _ = replica_root
-    return _build(root, tmp_path_factory.mktemp("more-volume-out") / "out", SPECS)
+    return build_rows(root, tmp_path_factory.mktemp("more-volume-out") / "out", SPECS)
 
 
 @pytest.fixture(scope="module")
@@ -83,62 +74,15 @@ def rows(built):
     return built[0]
 
 
-def _truth(planted, dataset, case_id, label) -> PlantedStructure | None:
-    for p in planted:
-        if (p.dataset, p.case_key, p.label) == (dataset, case_id, label):
-            return p
-    return None
-
-
-def _box_size(row) -> tuple[float, float]:
-    """(width, height) of the row's box: mm for volumes, pixels for 2D images."""
-    x1, y1, x2, y2 = row["bbox"]
-    if row["source_size"][0] <= 1:  # 2D source: one slice
-        return x2 - x1, y2 - y1
-    _, dy, dx = row["spacing_mm"]
-    pixel_mm = min(dy, dx)
-    return (x2 - x1) * pixel_mm, (y2 - y1) * pixel_mm
-
-
-def _size_problem(row, plant: PlantedStructure) -> str | None:
-    width, height = _box_size(row)
-    if plant.extent_mm is not None:
-        _, dy, dx = row["spacing_mm"]
-        want, slack = plant.extent_mm, 2.5 * min(dy, dx)
-    else:
-        want, slack = plant.extent_px, 1.0
-    if abs(width - want[0]) > slack or abs(height - want[1]) > slack:
-        return f"box {width:.1f} x {height:.1f} != planted {want[0]} x {want[1]}"
-    return None
+def _raw_id(row) -> int | None:
+    raw = RAW_IDS[row["dataset"]][row["label"]]
+    # family F rows name their mask's origin, not an id
+    return None if row["dataset"] == chest_image_pneum.DATASET else raw
 
 
 def _problems(rows, planted) -> list[str]:
     """Rows whose name, raw id, side or size disagrees with the plant, and plants never made."""
-    problems = []
-    for row in rows:
-        key = (row["dataset"], row["case_id"], row["label"])
-        plant = _truth(planted, *key)
-        if plant is None:
-            problems.append(f"no such planted structure: {key}")
-            continue
-        raw = RAW_IDS[row["dataset"]][row["label"]]
-        # family F rows name their mask's origin, not an id
-        if row["dataset"] != chest_image_pneum.DATASET and row["source_label"] != str(raw):
-            problems.append(f"{key}: source_label {row['source_label']} != planted id {raw}")
-        x1, _, x2, _ = row["bbox"]
-        on_left = (x1 + x2) / 2 < row["image_width"] / 2
-        # radiological view: the patient's right is on the image's LEFT
-        if plant.side is not None and on_left != (plant.side == "right"):
-            problems.append(f"{key}: patient-{plant.side} structure on the wrong image half")
-        size = _size_problem(row, plant)
-        if size:
-            problems.append(f"{key}: {size}")
-    produced = {(r["dataset"], r["case_id"], r["label"]) for r in rows}
-    datasets = {r["dataset"] for r in rows}
-    for p in planted:
-        if p.dataset in datasets and (p.dataset, p.case_key, p.label) not in produced:
-            problems.append(f"planted but not produced: {p}")
-    return problems
+    return plant_problems(rows, planted, _raw_id, sizes=True)
 
 
 def test_specs_cover_the_replicas_with_their_names():
@@ -163,10 +107,7 @@ def test_every_plant_is_produced_with_its_name_id_side_and_size(rows, replica_ro
 
 def test_boxes_frame_the_planted_blobs_in_the_png(rows):
     for row in rows:
-        grey = np.asarray(row["image"].convert("L"))
-        found = _foreground_box(grey, row["bbox"], tolerance=6)
-        slack = 2 if row["image_width"] != row["source_size"][2] else 1
-        assert np.allclose(found, row["bbox"], atol=slack), (row["dataset"], row["case_id"])
+        assert_frames_blob(row)
 
 
 def test_only_labelled_cases_of_the_read_variant_become_cases(rows, replica_root):
@@ -207,14 +148,14 @@ def test_kits19_override_slices_the_first_file_axis(replica_root, rows, tmp_path
         _, y1, _, y2 = row["bbox"]
         anterior = (y1 + y2) / 2 < row["image_height"] / 2  # anterior at the top
         if row["label"] == "kidney tumor":
-            assert max(_box_size(row)) < 11  # 8 mm across, 18 mm long in z
+            assert max(box_size(row)) < 11  # 8 mm across, 18 mm long in z
             assert anterior, row["case_id"]  # planted anterior: catches a wrong flip_rows
         else:
             assert not anterior, row["case_id"]  # kidneys are planted posterior
     canonical = SPEC_BY_ID["KiTS2019"].model_copy(update={"reorient": True})
-    wrong, _ = _build(root, tmp_path / "out", [canonical])
+    wrong, _ = build_rows(root, tmp_path / "out", [canonical])
     tumours = [r for r in wrong if r["label"] == "kidney tumor"]
-    assert tumours and all(max(_box_size(r)) > 15 for r in tumours)
+    assert tumours and all(max(box_size(r)) > 15 for r in tumours)
     assert any("box" in p for p in _problems(wrong, planted))
 
 
@@ -224,7 +165,8 @@ def test_kits21_reads_the_majority_aggregation(rows, replica_root):
     assert len(tumours) == 2
     for row in tumours:
         assert row["source_path"].endswith("imaging.nii.gz")
-        assert _size_problem(row, _truth(planted, "KiTS2021", row["case_id"], row["label"])) is None
+        plant = find_plant(planted, "KiTS2021", row["case_id"], row["label"])
+        assert size_problem(row, plant) is None
 
 
 def test_chest_image_pneum_merges_every_row_of_an_image(replica_root, rows):
@@ -236,17 +178,11 @@ def test_chest_image_pneum_merges_every_row_of_an_image(replica_root, rows):
     assert any(c.get("rle") == ("-1",) for c in cases)  # the empty image is a case, no box
     case = two[0]
     (row,) = [r for r in rows if r["case_id"] == case.case_id]
-    plant = _truth(planted, "Chest_Image_Pneum", case.case_id, "pneumothorax")
-    assert _box_size(row) == pytest.approx(plant.extent_px, abs=1)
+    plant = find_plant(planted, "Chest_Image_Pneum", case.case_id, "pneumothorax")
+    assert box_size(row) == pytest.approx(plant.extent_px, abs=1)
     first_only = decode_rle_relative(case.get("rle")[0], 80, 80)
     cols = np.flatnonzero(first_only.any(0))
     assert cols[-1] - cols[0] + 1 < plant.extent_px[0] - 10  # one row alone is not enough
-
-
-def _swapped(spec: SourceSpec, a: str, b: str) -> SourceSpec:
-    labels = dict(spec.labels)
-    labels[a], labels[b] = labels[b], labels[a]
-    return spec.model_copy(update={"labels": labels})
 
 
 @pytest.mark.parametrize(
@@ -261,5 +197,5 @@ def _swapped(spec: SourceSpec, a: str, b: str) -> SourceSpec:
 )
 def test_a_wrong_id_map_is_caught(replica_root, tmp_path, dataset, a, b):
     root, planted = replica_root
-    wrong, _ = _build(root, tmp_path / "out", [_swapped(SPEC_BY_ID[dataset], a, b)])
+    wrong, _ = build_rows(root, tmp_path / "out", [swap_labels(SPEC_BY_ID[dataset], a, b)])
     assert _problems(wrong, planted)

@@ -3,17 +3,11 @@ PolypDB, UltrasoundNerve): replicas → build_vgmed → load_dataset, checked ag
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
-from datasets import load_dataset
-from helpers import foreground_box as _foreground_box
+from helpers import assert_frames_blob, build_rows, write_replicas
 from PIL import Image
 
-import medbench.builders.vgmed.sources as sources
-from medbench.builders.vgmed.build import BuildConfig, build_vgmed
 from medbench.builders.vgmed.extract import ExtractConfig
 from medbench.builders.vgmed.sources.photo_2d import SPECS
 from medbench.demo import (
@@ -28,51 +22,34 @@ from medbench.demo import (
     ultrasound_nerve,
 )
 
-WRITERS = {
-    "ISIC2017": isic2017.write,
-    "ISIC2016": isic2016.write,
-    "Kvasir-SEG": kvasir_seg.write,
-    "CVC-ClinicDB": cvc_clinicdb.write,
-    "BUSI": busi.write,
-    "ADAM": adam.write,
-    "PALM19": palm19.write,
-    "PolypDB": polypdb.write,
-    "UltrasoundNerve": ultrasound_nerve.write,
-}
+MODULES = (
+    isic2017,
+    isic2016,
+    kvasir_seg,
+    cvc_clinicdb,
+    busi,
+    adam,
+    palm19,
+    polypdb,
+    ultrasound_nerve,
+)
+REPLICAS = {m.DATASET: m for m in MODULES}
 SPEC_BY_ID = {spec.id: spec for spec in SPECS}
 IGNORED = "not an image of this dataset (ignored)"
 EMPTY = "structure absent (empty mask)"
 
 
-def _build(root: Path, out: Path, specs, box_mode: str = "union"):
-    """Build ``specs`` (registered for the duration); return (rows, manifest)."""
-    with pytest.MonkeyPatch.context() as mp:
-        for spec in specs:
-            mp.setitem(sources.SOURCES, spec.id, spec)
-        build_vgmed(
-            BuildConfig(
-                source_root=root,
-                out=out,
-                datasets=[s.id for s in specs],
-                extract=ExtractConfig(box_mode=box_mode),
-            )
-        )
-    manifest = json.loads((out / "manifest.json").read_text())
-    rows = [r for r in load_dataset(str(out), split="test") if r["question_type"] == "localization"]
-    return rows, manifest
-
-
 @pytest.fixture(scope="module")
 def replicas(tmp_path_factory):
     root = tmp_path_factory.mktemp("photo-sources")
-    planted = {d: write(root / d, 0) for d, write in WRITERS.items()}
+    planted = {d: write_replicas(root, [m]) for d, m in REPLICAS.items()}
     return root, planted
 
 
 @pytest.fixture(scope="module")
 def built(replicas, tmp_path_factory):
     root, _ = replicas
-    return _build(root, tmp_path_factory.mktemp("photo") / "out", SPECS)
+    return build_rows(root, tmp_path_factory.mktemp("photo") / "out", SPECS)
 
 
 def _rows_of(built, dataset: str) -> list[dict]:
@@ -96,9 +73,7 @@ def _check_boxes(rows, planted) -> None:
     by_case = {p.case_key: p for p in planted}
     assert sorted(r["case_id"] for r in rows) == sorted(by_case)
     for row in rows:
-        grey = np.asarray(row["image"].convert("L"))
-        found = _foreground_box(grey, row["bbox"], tolerance=30 if _is_jpeg(row) else 6)
-        assert np.allclose(found, row["bbox"], atol=2), (row["case_id"], found, row["bbox"])
+        assert_frames_blob(row, tolerance=30 if _is_jpeg(row) else 6, atol=2)
         x1, y1, x2, y2 = row["bbox"]
         plant = by_case[row["case_id"]]
         assert row["label"] == plant.label
@@ -106,7 +81,7 @@ def _check_boxes(rows, planted) -> None:
         assert (y2 - y1) == pytest.approx(plant.extent_px[1], abs=2), row["case_id"]
 
 
-@pytest.mark.parametrize("dataset", list(WRITERS))
+@pytest.mark.parametrize("dataset", list(REPLICAS))
 def test_boxes_frame_the_planted_blobs(built, replicas, dataset):
     _, planted = replicas
     rows = _rows_of(built, dataset)
@@ -118,9 +93,8 @@ def test_boxes_frame_the_planted_blobs(built, replicas, dataset):
 
 
 def test_replicas_are_deterministic(tmp_path):
-    for dataset, write in WRITERS.items():
-        write(tmp_path / "a" / dataset, 0)
-        write(tmp_path / "b" / dataset, 0)
+    write_replicas(tmp_path / "a", MODULES)
+    write_replicas(tmp_path / "b", MODULES)
     files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*"))
     files_b = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*"))
     assert files_a == files_b
@@ -194,7 +168,8 @@ def test_busi_masks_rgba_and_normal_class(built, replicas):
 
 def test_busi_several_mask_files_are_several_lesions(replicas, tmp_path):
     root, _ = replicas
-    rows, _ = _build(root, tmp_path / "components", [SPEC_BY_ID["BUSI"]], "components")
+    extract = ExtractConfig(box_mode="components")
+    rows, _ = build_rows(root, tmp_path / "components", [SPEC_BY_ID["BUSI"]], extract=extract)
     boxes = sorted(tuple(r["bbox"]) for r in rows if r["case_id"] == "benign (4)")
     folder = root / "BUSI" / "Dataset_BUSI_with_GT" / "benign"
     lesions = []
@@ -214,7 +189,7 @@ def test_inverted_disc_masks(built, replicas, tmp_path, dataset, no_disc):
     assert _skips_of(built, dataset)[f"{no_disc}:optic disc (mask)"] == EMPTY
     # read as ordinary (white = disc) masks, every box would be wrong
     wrong = SPEC_BY_ID[dataset].model_copy(update={"decoder": "binary"})
-    rows, _ = _build(root, tmp_path / "wrong", [wrong])
+    rows, _ = build_rows(root, tmp_path / "wrong", [wrong])
     extents = {p.case_key: p.extent_px for p in planted[dataset]}
     for row in rows:
         x1, y1, x2, y2 = row["bbox"]

@@ -4,16 +4,12 @@ never read; a case folder with several or no T2 images is listed and the build g
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
-from datasets import load_dataset
-from helpers import foreground_box
+from helpers import assert_frames_blob, assert_keeps_size_mm, build_rows, write_replicas
 
-from medbench.builders.vgmed.build import BuildConfig, build_vgmed
 from medbench.builders.vgmed.sources import SOURCES
 from medbench.demo import promise09
 
@@ -38,13 +34,10 @@ def _add_broken_cases(dataset_dir: Path) -> None:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("promise09-src")
-    planted = promise09.write(root / "PROMISE09")
+    planted = write_replicas(root, [promise09])
     _add_broken_cases(root / "PROMISE09")
-    out = tmp_path_factory.mktemp("promise09-out") / "out"
-    build_vgmed(BuildConfig(source_root=root, out=out, datasets=["PROMISE09"]))
-    rows = [r for r in load_dataset(str(out), split="test") if r["question_type"] == "localization"]
-    skipped = json.loads((out / "manifest.json").read_text())["skipped"]
-    return rows, skipped, planted, root / "PROMISE09"
+    rows, manifest = build_rows(root, tmp_path_factory.mktemp("promise09-out") / "out", [SPEC])
+    return rows, manifest["skipped"], planted, root / "PROMISE09"
 
 
 def test_case_ids_are_the_case_folders(built):
@@ -62,13 +55,8 @@ def test_boxes_are_drawn_on_t2_over_the_planted_prostate(built):
         # T2 of the same case folder, never T1 (.001) nor the label (.004)
         assert row["source_path"].startswith(f"T2_images/{row['case_id']}/")
         assert row["source_path"].endswith(".002.nrrd")
-        grey = np.asarray(row["image"].convert("L"))
-        assert np.allclose(foreground_box(grey, row["bbox"], tolerance=6), row["bbox"], atol=1)
-        x1, y1, x2, y2 = row["bbox"]
-        pixel_mm = min(row["spacing_mm"][1:])
-        want = plants[row["case_id"]].extent_mm
-        assert (x2 - x1) * pixel_mm == pytest.approx(want[0], abs=2.5 * pixel_mm)
-        assert (y2 - y1) * pixel_mm == pytest.approx(want[1], abs=2.5 * pixel_mm)
+        assert_frames_blob(row, atol=1)
+        assert_keeps_size_mm(row, plants[row["case_id"]].extent_mm)
 
 
 def test_ambiguous_and_missing_t2_are_listed(built):
