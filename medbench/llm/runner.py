@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from medbench.llm.backend import Backend, Job
 from medbench.llm.cache import CachedResponse, ResponseCache, cache_key
-from medbench.llm.outputs import output_model
+from medbench.llm.outputs import output_model, output_schema
 from medbench.llm.settings import LLMSettings
 from medbench.llm.structured import (
     OutputProblem,
@@ -153,7 +153,6 @@ class LLMClient:
         self.close()
 
     def key(self, request: LLMRequest, messages: list[dict[str, str]]) -> str:
-        model = output_model(request.template.output)
         return cache_key(
             backend=self.settings.backend,
             model=self.settings.model_name,
@@ -161,7 +160,7 @@ class LLMClient:
             prompt_hash=request.template.sha256,
             messages=messages,
             sampling=request.sampling,
-            output_schema=model.model_json_schema(),
+            output_schema=output_schema(request.template.output),
         )
 
     def run(self, requests: list[LLMRequest], stage: str = "LLM requests") -> list[LLMResult]:
@@ -238,11 +237,10 @@ class LLMClient:
 
     def _job(self, pending: _Pending) -> Job:
         template = pending.request.template
-        model = output_model(template.output)
         return Job(
             messages=pending.messages,
             sampling=pending.request.sampling,
-            response_format=response_format(template.output, model),
+            response_format=response_format(template.output),
             output=template.output,
             variables=pending.request.variables,
         )

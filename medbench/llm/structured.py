@@ -8,16 +8,18 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from medbench.llm.outputs import output_schema
+
 
 class OutputProblem(ValueError):
     """An answer that is not the requested JSON; the message is fed back to the model."""
 
 
-def response_format(name: str, model: type[BaseModel]) -> dict[str, Any]:
-    """OpenAI / vLLM ``response_format`` asking for JSON valid against ``model``."""
+def response_format(output: str) -> dict[str, Any]:
+    """OpenAI / vLLM ``response_format`` asking for JSON valid against the named output."""
     return {
         "type": "json_schema",
-        "json_schema": {"name": name, "schema": model.model_json_schema(), "strict": False},
+        "json_schema": {"name": output, "schema": output_schema(output), "strict": False},
     }
 
 

@@ -18,6 +18,22 @@ ATTRIBUTE_TEMPLATES_FILE = "vgmed_attribute_templates.yaml"
 COCO_MODALITY = "photo"  # the COCO prompt has no modality
 _ALIASES = {"mri": "mr", "xray": "x-ray"}  # as the prompts name them
 
+# DAP disease descriptions (paper 000, app. D) without a model: medbench's own sentence patterns,
+# free of anatomical location words. There are fewer of them than the 50 a build asks for, so an
+# offline build keeps what they give and reports the shortfall; it never pads.
+DISEASE_DESCRIPTION_PATTERNS = (
+    "Findings are consistent with {disease}.",
+    "There is evidence of {disease}.",
+    "The radiographic appearance suggests {disease}.",
+    "The chest radiograph demonstrates {disease}.",
+    "Imaging features are compatible with {disease}.",
+    "Appearances are in keeping with {disease}.",
+    "There are radiographic signs of {disease}.",
+    "The radiograph is suggestive of {disease}.",
+    "Features of {disease} are present.",
+    "Chest X-ray findings indicate {disease}.",
+)
+
 
 class TemplateBackend:
     name = "template"
@@ -43,6 +59,13 @@ class TemplateBackend:
         order = sorted(pool, key=lambda t: stable_hash(self.seed, modality, label, t))
         return [t.format(label=label) for t in order[:count]]
 
+    def descriptions_for(self, disease: str, count: int) -> list[str]:
+        """Up to ``count`` distinct pattern sentences, in a seeded order."""
+        order = sorted(
+            DISEASE_DESCRIPTION_PATTERNS, key=lambda p: stable_hash(self.seed, disease, p)
+        )
+        return [p.format(disease=disease) for p in order[:count]]
+
     def answer(self, job: Job) -> Completion:
         try:
             return self._answer(job)
@@ -56,6 +79,9 @@ class TemplateBackend:
             body = {"questions": self.questions_for(modality, str(variables["label"]), 3)}
         elif job.output == "attribute_question":
             body = {"question": self.questions_for(COCO_MODALITY, str(variables["label"]), 1)[0]}
+        elif job.output == "disease_descriptions":
+            disease, count = str(variables["disease"]), int(variables["count"])
+            body = {"descriptions": self.descriptions_for(disease, count)}
         else:
             return Completion(error=f"the template backend cannot answer {job.output!r}")
         return Completion(json.dumps(body), {})

@@ -58,7 +58,7 @@ def test_regions_must_partition_the_given_list():
 
 
 def test_response_format_carries_the_models_schema():
-    fmt = response_format("attribute_questions", AttributeQuestions)
+    fmt = response_format("attribute_questions")
     schema = fmt["json_schema"]["schema"]
     assert fmt["type"] == "json_schema"
     assert (
