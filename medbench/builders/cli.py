@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from medbench.builders.coco_ref.cli import coco_ref_command
+from medbench.builders.dap_prompts.cli import dap_prompts_command
 from medbench.builders.vgmed.build import BuildConfig, BuildError, build_vgmed
 from medbench.builders.vgmed.extract import ExtractConfig
 from medbench.builders.vgmed.questions import AttributeQuestionSource
@@ -17,6 +19,8 @@ from medbench.llm import options
 from medbench.llm.runner import LLMClient
 
 app = typer.Typer(no_args_is_help=True, help="Build datasets from the sources you downloaded.")
+app.command("dap-prompts")(dap_prompts_command)
+app.command("coco-ref")(coco_ref_command)
 
 
 def demo_source_root(out: Path, seed: int) -> Path:
