@@ -8,10 +8,11 @@ formula and its source.
   T-acc, CH-F1, mask IoU.
 - ``wbf``: weighted boxes fusion (MedGrounder's post-processing).
 - ``vqa``: Med-VQA scoring (paper 001 sec. 4): option matching, yes/no, recall, BLEU-1.
-- ``aggregate``: per-subset means with bootstrap confidence intervals.
+- ``aggregate``: per-subset means with bootstrap confidence intervals (``aggregate.aggregate``;
+  the function is not re-exported here so the module name stays importable).
 """
 
-from medbench.evaluators.metrics.aggregate import aggregate, bootstrap_ci, summarize
+from medbench.evaluators.metrics.aggregate import bootstrap_ci, summarize
 from medbench.evaluators.metrics.attention import (
     attention_ratio,
     box_to_token_mask,
@@ -48,7 +49,6 @@ from medbench.evaluators.metrics.vqa import (
 from medbench.evaluators.metrics.wbf import weighted_boxes_fusion
 
 __all__ = [
-    "aggregate",
     "attention_ratio",
     "bertscore",
     "bleu1",
