@@ -66,6 +66,7 @@ def render_card(manifest: dict, load_path: str) -> DatasetCard:
             template_path=str(template_path),
             pretty_name="VGMED",
             attribute_source=manifest["attribute_question_source"],
+            llm=manifest.get("llm", {}),
             medbench_version=manifest["medbench_version"],
             counts=manifest["counts"],
             sources=manifest["sources"],

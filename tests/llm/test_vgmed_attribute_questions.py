@@ -64,6 +64,8 @@ def test_one_request_per_unique_pair_and_provenance_on_rows(server, tmp_path):
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["llm"]["calls"] == len(pairs) and manifest["llm"]["cache_hits"] == 0
     assert manifest["attribute_question_source"] == "openai:stand-in"
+    card = (tmp_path / "out" / "README.md").read_text()
+    assert f"took {len(pairs)} LLM requests" in card
 
 
 def test_a_rebuild_with_a_warm_cache_makes_no_calls(server, tmp_path):
