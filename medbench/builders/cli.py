@@ -14,6 +14,7 @@ from medbench.builders.vgmed.build import BuildConfig, BuildError, build_vgmed
 from medbench.builders.vgmed.extract import ExtractConfig
 from medbench.builders.vgmed.questions import AttributeQuestionSource
 from medbench.builders.vgmed.sampling import PAPER_TARGET
+from medbench.builders.vqa.cli import vqa_command
 from medbench.console import err_console, print_json, stage_progress
 from medbench.llm import options
 from medbench.llm.runner import LLMClient
@@ -21,6 +22,7 @@ from medbench.llm.runner import LLMClient
 app = typer.Typer(no_args_is_help=True, help="Build datasets from the sources you downloaded.")
 app.command("dap-prompts")(dap_prompts_command)
 app.command("coco-ref")(coco_ref_command)
+app.command("vqa")(vqa_command)
 
 
 def demo_source_root(out: Path, seed: int) -> Path:
