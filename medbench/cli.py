@@ -9,6 +9,7 @@ import typer
 from medbench import __version__
 from medbench.builders.cli import app as build_app
 from medbench.builders.vgmed.sources.cli import app as sources_app
+from medbench.evaluators.cli import app as eval_app
 from medbench.publish.cli import publish_command
 from medbench.review.cli import app as review_app
 
@@ -21,6 +22,7 @@ app = typer.Typer(
 app.add_typer(build_app, name="build")
 app.add_typer(sources_app, name="sources")
 app.add_typer(review_app, name="review")
+app.add_typer(eval_app, name="eval")
 # a plain command, not a group: a group stops reading options after the OUT argument
 app.command("publish")(publish_command)
 

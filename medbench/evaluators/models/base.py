@@ -1,0 +1,137 @@
+"""What an evaluated model takes and gives back: requests in, one text answer per request out.
+
+A model is any object with ``name``, ``model_id``, ``fingerprint_args()`` and
+``generate(batch)``. ``generate`` answers a batch of ``EvalRequest`` in order, one string per
+request; an item may instead be an ``EvalFailure`` when that request got no answer (a server
+that gave up after its retries): the harness then records the failure, does not cache it, and
+a rerun asks again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+
+AnswerFormat = Literal["letter", "text", "box"]
+
+
+@dataclass(frozen=True)
+class EvalRequest:
+    """One question to a model.
+
+    ``answer_format`` and ``choices`` describe the answer the task's parser expects (``letter``:
+    one of ``choices``, the option letters; ``text``: a word or phrase, ``choices`` set when it
+    is a closed set such as yes/no; ``box``: ``[x1, y1, x2, y2]``). Real models ignore them (the
+    prompt says the same in words); baselines use them. ``reference`` is the ground-truth answer
+    in the format the parser expects; the harness fills it only for a model whose
+    ``uses_reference`` is true (the oracle).
+    """
+
+    sample_id: str
+    prompt: str
+    images: tuple[bytes, ...]
+    generation: Mapping[str, Any]
+    task: str = ""
+    answer_format: AnswerFormat = "text"
+    choices: tuple[str, ...] = ()
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class EvalFailure:
+    """No answer for one request, and why (kept out of the cache, counted in the results)."""
+
+    reason: str
+
+
+@runtime_checkable
+class EvalModel(Protocol):
+    name: str  # registry name ("openai", "oracle", ...)
+    model_id: str  # what is evaluated, e.g. "openai:Qwen/Qwen2-VL-7B-Instruct"
+
+    def fingerprint_args(self) -> Mapping[str, Any]:
+        """The arguments that change answers (not transport settings, never secrets)."""
+        ...
+
+    def generate(self, batch: list[EvalRequest]) -> list[str | EvalFailure]: ...
+
+
+class BaseEvalModel:
+    """Defaults for built-in models: no reference, no seed, nothing to close."""
+
+    name: ClassVar[str] = ""
+    uses_reference: ClassVar[bool] = False  # the harness puts the answer into each request
+    uses_seed: ClassVar[bool] = False  # the harness passes the run's --seed unless given
+    description: ClassVar[str] = ""
+
+    model_id: str = ""
+
+    def fingerprint_args(self) -> Mapping[str, Any]:
+        return {}
+
+    def generate(self, batch: list[EvalRequest]) -> list[str | EvalFailure]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A registry entry, listed without importing the model's code."""
+
+    name: str
+    source: str  # "builtin" or "entry point <dist>"
+    target: str  # "module:attr"
+    description: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def model_fingerprint(model: Any) -> str:
+    """sha256 of the model id and its answer-changing arguments (canonical JSON)."""
+    args = dict(model.fingerprint_args()) if hasattr(model, "fingerprint_args") else {}
+    payload = {"model_id": str(model.model_id), "args": args}
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def parse_kv(text: str | None) -> dict[str, str]:
+    """``"k=v,k2=v2"`` (lm-eval's ``--model_args``) as a dict of strings.
+
+    A value may hold commas when quoted (``prompt="a, b"``); surrounding quotes are removed.
+    An empty text gives ``{}``; an item without ``=`` raises ValueError.
+    """
+    out: dict[str, str] = {}
+    if not text or not text.strip():
+        return out
+    items, current, quote = [], [], ""
+    for ch in text:
+        if quote:
+            if ch == quote:
+                quote = ""
+            else:
+                current.append(ch)
+        elif ch in "\"'":
+            quote = ch
+        elif ch == ",":
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    if quote:
+        raise ValueError(f"unterminated quote in {text!r}")
+    items.append("".join(current))
+    for item in items:
+        if not item.strip():
+            continue
+        if "=" not in item:
+            raise ValueError(f"expected key=value, got {item.strip()!r} in {text!r}")
+        key, value = item.split("=", 1)
+        key = key.strip()
+        if not key:
+            raise ValueError(f"empty key in {text!r}")
+        out[key] = value.strip()
+    return out
