@@ -17,9 +17,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from medbench.builders.outputs import write_json_atomic
 from medbench.builders.shards import write_split
 from medbench.builders.vgmed.build import ROW_OVERHEAD_BYTES
-from medbench.builders.vgmed.report import write_json_atomic
 from medbench.cards.vgmed import write_card
 from medbench.review.export import shard_paths
 from medbench.review.scales import KEEP_AT_LEAST, SCALES

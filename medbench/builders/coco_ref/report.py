@@ -8,14 +8,9 @@ from collections import Counter
 from medbench import __version__
 from medbench.builders.coco_ref.build import CocoBuildConfig, CocoBuildResult
 from medbench.builders.coco_ref.questions import CocoAttributeSource
+from medbench.builders.outputs import bar_chart, package_versions, write_csv, write_json_atomic
 from medbench.builders.shards import sha256_file
 from medbench.builders.vgmed.questions import LOCALIZATION_FILE
-from medbench.builders.vgmed.report import (
-    _bar_chart,
-    _write_csv,
-    package_versions,
-    write_json_atomic,
-)
 from medbench.llm.template_backend import ATTRIBUTE_TEMPLATES_FILE
 from medbench.prompts import load_prompt
 
@@ -119,7 +114,7 @@ def write_report(result: CocoBuildResult) -> None:
     report = result.out / "report"
     report.mkdir(exist_ok=True)
     split = result.split.name
-    _write_csv(
+    write_csv(
         report / "skipped.csv",
         SKIP_COLUMNS,
         [
@@ -130,7 +125,7 @@ def write_report(result: CocoBuildResult) -> None:
     supercategory = {name: sup for name, sup in result.instances.categories.values()}
     pairs = Counter(c.label for c in result.selected)
     available = result.instances.candidates_by_category
-    _write_csv(
+    write_csv(
         report / "counts_by_category.csv",
         ["supercategory", "category", "candidates", "pairs"],
         sorted(
@@ -138,7 +133,7 @@ def write_report(result: CocoBuildResult) -> None:
             for label in sorted(set(available) | set(pairs))
         ),
     )
-    _bar_chart(
+    bar_chart(
         report / "counts_by_supercategory.png",
         Counter(c.supercategory for c in result.selected),
         "COCO reference pairs per supercategory",

@@ -7,7 +7,6 @@ Rows carry ``image_path`` into the user's licensed image store, not pixels; with
 
 from __future__ import annotations
 
-import csv
 import os
 from collections import Counter
 from dataclasses import dataclass
@@ -25,8 +24,8 @@ from medbench.builders.cxr_grounding.records import (
     SourceInfo,
     box_count_bucket,
 )
+from medbench.builders.outputs import package_versions, write_csv, write_json_atomic
 from medbench.builders.shards import SHARD_NAME, ShardInfo, sha256_file, write_split
-from medbench.builders.vgmed.report import package_versions, write_json_atomic
 from medbench.cards.vgmed import size_category
 from medbench.schemas.fields import to_arrow_row
 from medbench.schemas.gmpg import GROUNDING_ARROW_SCHEMA, GROUNDING_FEATURES
@@ -159,24 +158,15 @@ def build_manifest(
     }
 
 
-def _write_csv(path: Path, header: list[str], rows: list[list]) -> None:
-    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
-    os.replace(tmp, path)
-
-
 def write_report(out: Path, result: ReadResult) -> None:
     report = out / "report"
     report.mkdir(parents=True, exist_ok=True)
-    _write_csv(
+    write_csv(
         report / "skipped.csv",
         SKIP_COLUMNS,
         [[s.item, s.kind, s.reason] for s in result.skipped],
     )
-    _write_csv(
+    write_csv(
         report / "missing_images.csv",
         ISSUE_COLUMNS,
         [[i.image_path, i.problem, i.outcome] for i in result.image_issues],

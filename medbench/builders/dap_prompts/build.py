@@ -24,12 +24,12 @@ from medbench.builders.dap_prompts.filters import (
     location_words,
 )
 from medbench.builders.dap_prompts.output import (
-    package_versions,
+    RECORDED_PACKAGES,
     write_card,
-    write_json_atomic,
     write_rejected,
     write_table,
 )
+from medbench.builders.outputs import package_versions, write_json_atomic
 from medbench.builders.shards import ShardInfo
 from medbench.llm.runner import LLMClient
 from medbench.prompts.templates import load_template
@@ -110,7 +110,7 @@ def build_dap_prompts(config: DAPPromptsConfig, client: LLMClient) -> DAPPrompts
         "name": "dap-prompts",
         "medbench_version": __version__,
         "config": config.public_dict(),
-        "packages": package_versions(),
+        "packages": package_versions(RECORDED_PACKAGES),
         "prompt": {"id": template.id, "sha256": template.sha256, "source": template.source},
         "location_words": {
             "file": f"medbench/prompts/{LOCATION_WORDS_FILE}",

@@ -4,16 +4,13 @@ dataset card (README.md)."""
 from __future__ import annotations
 
 import csv
-import json
 import os
-from importlib import metadata
 from pathlib import Path
 
 from datasets.info import DatasetInfo, DatasetInfosDict
 from datasets.splits import SplitDict, SplitInfo
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from medbench import __version__
 from medbench.builders.dap_prompts.collect import Rejection
 from medbench.builders.shards import ShardInfo, write_split
 from medbench.cards.vgmed import size_category
@@ -28,24 +25,10 @@ RECORDED_PACKAGES = ("pyarrow", "datasets", "huggingface_hub", "pydantic", "open
 REJECTED_COLUMNS = ["disease", "round", "sampling_seed", "reason", "detail", "description"]
 
 
-def package_versions() -> dict[str, str]:
-    versions = {"medbench": __version__}
-    for name in RECORDED_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
-
-
 def _replace_text(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
-
-
-def write_json_atomic(path: Path, data: dict) -> None:
-    _replace_text(path, json.dumps(data, indent=2) + "\n")
 
 
 def write_table(out: Path, split: str, rows: list[DAPDescriptionRow]) -> list[ShardInfo]:

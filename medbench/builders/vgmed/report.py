@@ -2,48 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-import json
-import os
 from collections import Counter
-from importlib import metadata
 from pathlib import Path
 
 from medbench import __version__
+from medbench.builders.outputs import bar_chart, package_versions, write_csv, write_json_atomic
 from medbench.builders.vgmed.build import BuildConfig, BuildResult
 from medbench.builders.vgmed.questions import LOCALIZATION_FILE
 from medbench.llm.template_backend import ATTRIBUTE_TEMPLATES_FILE
 from medbench.prompts import load_prompt
-
-RECORDED_PACKAGES = (
-    "numpy",
-    "scipy",
-    "nibabel",
-    "SimpleITK",
-    "pydicom",
-    "pillow",
-    "pyarrow",
-    "datasets",
-    "huggingface_hub",
-    "pydantic",
-    "isal",
-)
-
-
-def package_versions() -> dict[str, str]:
-    versions = {"medbench": __version__}
-    for name in RECORDED_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
-
-
-def write_json_atomic(path: Path, data: dict) -> None:
-    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def write_manifest(
@@ -102,30 +69,6 @@ def write_manifest(
     return manifest
 
 
-def _write_csv(path: Path, header: list[str], rows: list[list]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
-
-
-def _bar_chart(path: Path, counts: Counter, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    fig, ax = plt.subplots(figsize=(8, max(2.5, 0.35 * len(items) + 1)))
-    ax.barh([k for k, _ in items][::-1], [v for _, v in items][::-1], color="#3b6ea8")
-    ax.set_xlabel("image–box pairs")
-    ax.set_title(title)
-    fig.tight_layout()
-    # no timestamp in the PNG metadata, so rebuilds are byte-identical
-    fig.savefig(path, dpi=100, metadata={"Software": None})
-    plt.close(fig)
-
-
 def _distribution_chart(path: Path, modality: Counter, body_part: Counter) -> None:
     """Two rings, modality and body part, like paper 001 fig. 2b."""
     import matplotlib
@@ -179,7 +122,7 @@ def write_report(result: BuildResult) -> None:
         ]
         for s in result.sources
     ]
-    _write_csv(
+    write_csv(
         report / "counts_by_dataset.csv",
         [
             "dataset",
@@ -197,28 +140,34 @@ def write_report(result: BuildResult) -> None:
     )
     for key in ("modality", "body_part", "label"):
         counts = Counter(getattr(c, key) for c in selected)
-        _write_csv(report / f"counts_by_{key}.csv", [key, "pairs"], sorted(counts.items()))
-    _write_csv(
+        write_csv(report / f"counts_by_{key}.csv", [key, "pairs"], sorted(counts.items()))
+    write_csv(
         report / "skipped.csv",
         ["dataset", "case_id", "item", "reason"],
         [[s.dataset, s.case_id, s.item, s.reason] for s in result.skipped],
     )
-    _write_csv(
+    write_csv(
         report / "errors.csv", ["dataset", "case_id", "error"], [list(e) for e in result.errors]
     )
-    _bar_chart(report / "counts_by_dataset.png", by_dataset, "VGMED pairs per source dataset")
+    bar_chart(report / "counts_by_dataset.png", by_dataset, "VGMED pairs per source dataset")
     _distribution_chart(
         report / "distribution.png",
         Counter(c.modality for c in selected),
         Counter(c.body_part for c in selected),
     )
-    _bar_chart(
+    bar_chart(
         report / "counts_by_modality.png",
         Counter(c.modality for c in selected),
         "VGMED pairs per modality",
     )
-    _bar_chart(
+    bar_chart(
         report / "counts_by_body_part.png",
         Counter(c.body_part for c in selected),
         "VGMED pairs per body part",
     )
+
+
+# older names, still imported by builders written against them
+_write_csv = write_csv
+_bar_chart = bar_chart
+__all__ = ["package_versions", "write_csv", "write_json_atomic", "write_manifest", "write_report"]

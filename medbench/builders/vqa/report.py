@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import Counter
 
 from medbench import __version__
+from medbench.builders.outputs import package_versions, write_csv, write_json_atomic
 from medbench.builders.shards import sha256_file
-from medbench.builders.vgmed.report import _write_csv, package_versions, write_json_atomic
 from medbench.builders.vqa.build import BenchmarkBuild, VQABuildConfig
 from medbench.builders.vqa.layout import relative_name
 
@@ -74,7 +74,7 @@ def write_manifest(build: BenchmarkBuild, config: VQABuildConfig) -> dict:
 def write_skipped_csv(build: BenchmarkBuild) -> None:
     report = build.out / "report"
     report.mkdir(exist_ok=True)
-    _write_csv(
+    write_csv(
         report / "skipped.csv",
         SKIP_COLUMNS,
         [[build.benchmark, build.split, s.source_id, s.reason] for s in build.skipped],
