@@ -11,6 +11,7 @@ from rich.table import Table
 from medbench.builders.coco_ref.cli import coco_ref_command
 from medbench.builders.cxr_grounding.cli import register_commands as register_cxr_commands
 from medbench.builders.dap_prompts.cli import dap_prompts_command
+from medbench.builders.gmpg_imagenome.cli import gmpg_imagenome_command
 from medbench.builders.vgmed.build import BuildConfig, BuildError, build_vgmed
 from medbench.builders.vgmed.extract import ExtractConfig
 from medbench.builders.vgmed.questions import AttributeQuestionSource
@@ -24,6 +25,7 @@ app = typer.Typer(no_args_is_help=True, help="Build datasets from the sources yo
 app.command("dap-prompts")(dap_prompts_command)
 app.command("coco-ref")(coco_ref_command)
 app.command("vqa")(vqa_command)
+app.command("gmpg-imagenome")(gmpg_imagenome_command)
 # ms-cxr, padchest-gr, rsna-pneumonia, covid-rural: one command each, registered together
 register_cxr_commands(app)
 

@@ -167,7 +167,4 @@ def write_report(result: BuildResult) -> None:
     )
 
 
-# older names, still imported by builders written against them
-_write_csv = write_csv
-_bar_chart = bar_chart
 __all__ = ["package_versions", "write_csv", "write_json_atomic", "write_manifest", "write_report"]

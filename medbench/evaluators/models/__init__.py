@@ -74,7 +74,8 @@ BUILTIN_MODELS: dict[str, ModelInfo] = {
             "hf-mllm",
             "builtin",
             "medbench.evaluators.models.hf_mllm:HFMLLMModel",
-            "transformers image-text-to-text model (needs the models extra; not yet wired)",
+            "any transformers image-text-to-text model (LLaVA, LLaVA-Next, ...) from a Hub "
+            "id or a local path; needs the models extra",
         ),
     )
 }

@@ -1,29 +1,172 @@
 """``hf-mllm``: a transformers image-text-to-text model (LLaVA-1.5, LLaVA-Next, Qwen2-VL, ...).
 
-Placeholder: the adapter is not written yet. It needs torch and transformers (the ``models``
-extra); without them, asking for this model fails with that instruction rather than an
-ImportError from deep inside.
+Loaded from a Hub id or a local folder with ``AutoProcessor`` and
+``AutoModelForImageTextToText`` (``AutoModelForVision2Seq`` on older transformers, else the
+class named in the config's ``architectures``). Each request is one user turn, its images
+then its prompt text, rendered with the processor's chat template; a batch is left-padded and
+generated in one ``generate`` call, and only the new tokens are decoded.
+
+Generation follows the harness's settings (OpenAI names): ``temperature`` 0 or unset is
+greedy (``do_sample=False``), above 0 samples (seeded by ``seed`` when given); ``max_tokens``
+is ``max_new_tokens``; ``top_p``, ``top_k``, ``repetition_penalty``, ``num_beams`` pass
+through; ``stop`` strings end the answer. Greedy decoding on CPU gives the same answer for a
+request whatever the batch it is in.
+
+Arguments (``--model-args``): ``pretrained`` (required; a Hub id or a local path; ``model`` is
+an alias), ``revision``, ``dtype`` (``float32``, ``bfloat16``, ``float16`` or ``auto``: the
+checkpoint's; default ``bfloat16`` on CUDA, ``float32`` on CPU), ``device`` (``auto``: CUDA
+when there is one; ``cpu``; ``cuda``; ``cuda:N``), ``max_new_tokens`` (overrides the task's
+``max_tokens``), ``batch_size`` (default 8; ``--batch-size`` wins), ``system_prompt``,
+``min_pixels`` / ``max_pixels`` (Qwen2-VL's image processor), ``attn_implementation``
+(``sdpa``, ``eager``, ``flash_attention_2``), ``trust_remote_code`` (false).
+
+The fingerprint (what keys the response cache) holds the model id, the revision and the Hub
+commit when known, for a local folder a digest of its files, the dtype and the arguments that
+change answers; not the device or the batch size.
+
+It needs torch and transformers (the ``models`` extra); without them, asking for this model
+fails with that instruction rather than an ImportError from deep inside.
 """
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import importlib.util
+import inspect
+import io
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from medbench.evaluators.models.base import BaseEvalModel, EvalFailure, EvalRequest
 
+DEFAULT_BATCH_SIZE = 8
+DEFAULT_MAX_NEW_TOKENS = 256
+_DTYPES = {
+    "float32": "float32",
+    "fp32": "float32",
+    "bfloat16": "bfloat16",
+    "bf16": "bfloat16",
+    "float16": "float16",
+    "fp16": "float16",
+    "half": "float16",
+    "auto": "auto",
+}
+# harness (OpenAI) name -> GenerationConfig name
+_GENERATION_KEYS = {
+    "max_tokens": "max_new_tokens",
+    "max_new_tokens": "max_new_tokens",
+    "min_tokens": "min_new_tokens",
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "top_k": "top_k",
+    "repetition_penalty": "repetition_penalty",
+    "num_beams": "num_beams",
+    "length_penalty": "length_penalty",
+    "no_repeat_ngram_size": "no_repeat_ngram_size",
+}
+_DIGEST_WHOLE = 4 << 20  # files up to this size are hashed whole
+_DIGEST_EDGE = 1 << 20  # of larger ones (weights): size, first and last MiB
+
 
 class ModelUnavailable(RuntimeError):
-    """The model cannot run in this environment (a missing extra, no adapter yet)."""
+    """The model cannot run in this environment (a missing extra, path or model kind)."""
 
 
 def missing_packages() -> list[str]:
     return [name for name in ("torch", "transformers") if importlib.util.find_spec(name) is None]
 
 
+class HFMLLMArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    pretrained: str = Field(min_length=1)
+    revision: str | None = None
+    dtype: str | None = None
+    device: str = "auto"
+    max_new_tokens: int | None = Field(None, ge=1)
+    batch_size: int = Field(DEFAULT_BATCH_SIZE, ge=1)
+    system_prompt: str | None = None
+    min_pixels: int | None = Field(None, ge=1)
+    max_pixels: int | None = Field(None, ge=1)
+    attn_implementation: str | None = None
+    trust_remote_code: bool = False
+
+    @field_validator("dtype")
+    @classmethod
+    def _dtype(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        key = value.strip().lower().removeprefix("torch.")
+        if key not in _DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(sorted(set(_DTYPES)))}")
+        return _DTYPES[key]
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _args_error(exc: ValidationError) -> ValueError:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "arguments"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown argument"
+        parts.append(f"{where}: {msg}")
+    return ValueError(f"hf-mllm --model-args: {'; '.join(parts)}")
+
+
+def looks_like_path(name: str) -> bool:
+    """A local path rather than a Hub id (``org/name``)."""
+    return (
+        name.startswith(("/", "./", "../", "~", ".\\"))
+        or (os.sep != "/" and os.sep in name)
+        or name.count("/") > 1
+        or Path(name).expanduser().exists()
+    )
+
+
+def folder_digest(folder: Path) -> str:
+    """sha256 of a model folder: each file's relative name and size, small files whole, large
+    ones (weights) by their first and last MiB (cheap, and any re-saved weights differ)."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = path.relative_to(folder).as_posix()
+        if rel.startswith(".") or "/." in rel:
+            continue
+        size = path.stat().st_size
+        h.update(f"{rel}\0{size}\0".encode())
+        with open(path, "rb") as fh:
+            if size <= _DIGEST_WHOLE:
+                h.update(fh.read())
+            else:
+                h.update(fh.read(_DIGEST_EDGE))
+                fh.seek(size - _DIGEST_EDGE)
+                h.update(fh.read(_DIGEST_EDGE))
+    return h.hexdigest()
+
+
+def _open_image(data: bytes):
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        return image.convert("RGB")
+
+
 class HFMLLMModel(BaseEvalModel):
     name = "hf-mllm"
-    description = "transformers image-text-to-text model (needs the models extra; not yet wired)"
+    description = (
+        "transformers image-text-to-text model (LLaVA, Qwen2-VL, ...; needs the models extra); "
+        "args: pretrained, dtype, device, max_new_tokens, batch_size"
+    )
 
     def __init__(self, **args: Any) -> None:
         missing = missing_packages()
@@ -32,10 +175,276 @@ class HFMLLMModel(BaseEvalModel):
                 f"the hf-mllm model needs the models extra ({', '.join(missing)} not installed): "
                 "pip install 'medbench[models]'"
             )
+        if "model" in args and "pretrained" not in args:
+            args["pretrained"] = args.pop("model")
+        if "pretrained" not in args:
+            raise ValueError(
+                "the hf-mllm model needs pretrained=<Hub id or local path> in --model-args"
+            )
+        try:
+            self.args = HFMLLMArgs(**args)
+        except ValidationError as exc:
+            raise _args_error(exc) from None
+        self.model_id = f"hf-mllm:{self.args.pretrained}"
+        self.default_batch_size = self.args.batch_size
+        self._load()
+
+    # ------------------------------------------------------------------------------ loading
+
+    def _source(self) -> tuple[str, Path | None]:
+        name = self.args.pretrained
+        if not looks_like_path(name):
+            return name, None
+        path = Path(name).expanduser()
+        if not path.exists():
+            raise ModelUnavailable(f"hf-mllm: model path {name} does not exist")
+        if not path.is_dir() or not (path / "config.json").is_file():
+            raise ModelUnavailable(
+                f"hf-mllm: {name} is not a transformers model folder (no config.json)"
+            )
+        return str(path), path
+
+    def _device(self, torch: Any) -> str:
+        device = self.args.device.strip().lower()
+        if device == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise ModelUnavailable(f"hf-mllm: device={device} asked for, but CUDA is not available")
+        if device != "cpu" and not device.startswith(("cuda", "mps", "xpu")):
+            raise ValueError(f"hf-mllm: device must be auto, cpu, cuda or cuda:N, got {device!r}")
+        return device
+
+    def _model_class(self, transformers: Any, config: Any) -> Any:
+        """AutoModelForImageTextToText, else AutoModelForVision2Seq, else the config's own
+        ``*ForConditionalGeneration`` class when the config has a vision part."""
+        for auto_name, mapping_name in (
+            ("AutoModelForImageTextToText", "MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING"),
+            ("AutoModelForVision2Seq", "MODEL_FOR_VISION_2_SEQ_MAPPING"),
+        ):
+            auto = getattr(transformers, auto_name, None)
+            if auto is None:
+                continue
+            from transformers.models.auto import modeling_auto
+
+            mapping = getattr(modeling_auto, mapping_name, None)
+            if mapping is not None and type(config) in mapping:
+                return auto
+            if self.args.trust_remote_code and auto_name in (getattr(config, "auto_map", {}) or {}):
+                return auto
+        multimodal = any(
+            getattr(config, attr, None) is not None
+            for attr in ("vision_config", "visual", "vision_tower", "mm_vision_tower")
+        )
+        for arch in getattr(config, "architectures", None) or []:
+            cls = getattr(transformers, arch, None)
+            if cls is not None and multimodal and arch.endswith("ForConditionalGeneration"):
+                return cls
+        archs = ", ".join(getattr(config, "architectures", None) or []) or "none"
         raise ModelUnavailable(
-            "the hf-mllm adapter is not implemented yet; serve the model with "
-            "`vllm serve <model>` and use --model openai --model-args model=<model>,base_url=..."
+            f"hf-mllm: {self.args.pretrained} is not an image-text-to-text model "
+            f"(model_type {getattr(config, 'model_type', '?')!r}, architectures {archs})"
         )
 
-    def generate(self, batch: list[EvalRequest]) -> list[str | EvalFailure]:  # pragma: no cover
-        raise NotImplementedError
+    def _load(self) -> None:
+        import torch
+        import transformers
+        from packaging.version import Version
+
+        source, folder = self._source()
+        self.device = self._device(torch)
+        common: dict[str, Any] = {"trust_remote_code": self.args.trust_remote_code}
+        if self.args.revision:
+            common["revision"] = self.args.revision
+        try:
+            config = transformers.AutoConfig.from_pretrained(source, **common)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelUnavailable(
+                f"hf-mllm: cannot load {self.args.pretrained}: {_one_line(exc)}"
+            ) from None
+        cls = self._model_class(transformers, config)
+
+        proc_kwargs = dict(common)
+        for key in ("min_pixels", "max_pixels"):
+            value = getattr(self.args, key)
+            if value is not None:
+                proc_kwargs[key] = value
+        try:
+            processor = transformers.AutoProcessor.from_pretrained(source, **proc_kwargs)
+        # ImportError / AttributeError: a processor part that needs a missing package
+        # (transformers 5's video processors need torchvision)
+        except (OSError, ValueError, KeyError, TypeError, ImportError, AttributeError) as exc:
+            raise ModelUnavailable(
+                f"hf-mllm: cannot load the processor of {self.args.pretrained}: {_one_line(exc)}"
+            ) from None
+        tokenizer = getattr(processor, "tokenizer", None)
+        if tokenizer is None or getattr(processor, "image_processor", None) is None:
+            raise ModelUnavailable(
+                f"hf-mllm: {self.args.pretrained} has no image processor, so it is not an "
+                "image-text-to-text model"
+            )
+        template = getattr(processor, "chat_template", None) or getattr(
+            tokenizer, "chat_template", None
+        )
+        if not template:
+            raise ModelUnavailable(
+                f"hf-mllm: {self.args.pretrained} has no chat template (processor or tokenizer)"
+            )
+        if getattr(processor, "chat_template", None) is None:
+            processor.chat_template = template
+        tokenizer.padding_side = "left"  # generation continues every row at the same column
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token
+
+        dtype_name = self.args.dtype or (
+            "bfloat16" if self.device.startswith("cuda") else "float32"
+        )
+        dtype = "auto" if dtype_name == "auto" else getattr(torch, dtype_name)
+        dtype_key = (
+            "dtype" if Version(transformers.__version__) >= Version("4.56") else "torch_dtype"
+        )
+        model_kwargs: dict[str, Any] = {**common, dtype_key: dtype}
+        if self.args.attn_implementation:
+            model_kwargs["attn_implementation"] = self.args.attn_implementation
+        try:
+            model = cls.from_pretrained(source, **model_kwargs)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelUnavailable(
+                f"hf-mllm: cannot load {self.args.pretrained}: {_one_line(exc)}"
+            ) from None
+        model.to(self.device)
+        model.eval()
+        self.model = model
+        self.processor = processor
+        self.tokenizer = tokenizer
+        self.torch = torch
+        self.dtype = model.dtype
+        # a tokenizer may give token_type_ids that the model does not take (generate refuses)
+        self._drop = (
+            set()
+            if "token_type_ids" in inspect.signature(model.forward).parameters
+            else {"token_type_ids"}
+        )
+        commit = getattr(config, "_commit_hash", None) or getattr(
+            model.config, "_commit_hash", None
+        )
+        self._fingerprint = {
+            "pretrained": self.args.pretrained,
+            "revision": self.args.revision,
+            "commit": commit,
+            "folder_sha256": folder_digest(folder) if folder is not None else None,
+            "class": type(model).__name__,
+            "dtype": str(self.dtype).removeprefix("torch."),
+            "max_new_tokens": self.args.max_new_tokens,
+            "system_prompt": self.args.system_prompt,
+            "min_pixels": self.args.min_pixels,
+            "max_pixels": self.args.max_pixels,
+            "chat_template_sha256": hashlib.sha256(str(template).encode()).hexdigest(),
+        }
+
+    def fingerprint_args(self) -> Mapping[str, Any]:
+        return dict(self._fingerprint)
+
+    # ------------------------------------------------------------------------------ generation
+
+    def messages(self, request: EvalRequest) -> list[dict[str, Any]]:
+        content: list[dict[str, Any]] = [{"type": "image"} for _ in request.images]
+        content.append({"type": "text", "text": request.prompt})
+        messages: list[dict[str, Any]] = []
+        if self.args.system_prompt:
+            messages.append(
+                {"role": "system", "content": [{"type": "text", "text": self.args.system_prompt}]}
+            )
+        messages.append({"role": "user", "content": content})
+        return messages
+
+    def prompt_text(self, request: EvalRequest) -> str:
+        return self.processor.apply_chat_template(
+            self.messages(request), add_generation_prompt=True, tokenize=False
+        )
+
+    def generation_config(self, generation: Mapping[str, Any]) -> tuple[Any, list[str], Any]:
+        """The GenerationConfig of a request's settings, its stop strings and its seed."""
+        settings: dict[str, Any] = {}
+        stop: list[str] = []
+        seed = None
+        for key, value in generation.items():
+            if value is None:
+                continue
+            if key == "stop":
+                stop = [value] if isinstance(value, str) else [str(s) for s in value]
+            elif key == "seed":
+                seed = int(value)
+            elif key in _GENERATION_KEYS:
+                settings[_GENERATION_KEYS[key]] = value
+            else:
+                raise ValueError(f"hf-mllm does not support the generation setting {key!r}")
+        if self.args.max_new_tokens is not None:
+            settings["max_new_tokens"] = self.args.max_new_tokens
+        settings.setdefault("max_new_tokens", DEFAULT_MAX_NEW_TOKENS)
+        temperature = float(settings.pop("temperature", 0.0) or 0.0)
+        config = copy.deepcopy(self.model.generation_config)
+        if temperature > 0:
+            config.do_sample = True
+            config.temperature = temperature
+        else:
+            # greedy: drop the checkpoint's sampling defaults (Qwen2-VL ships some)
+            config.do_sample = False
+            for attr in ("temperature", "top_p", "top_k"):
+                if hasattr(config, attr):
+                    setattr(config, attr, None)
+            settings = {k: v for k, v in settings.items() if k not in ("top_p", "top_k")}
+        for key, value in settings.items():
+            setattr(config, key, value)
+        if config.pad_token_id is None:
+            config.pad_token_id = self.tokenizer.pad_token_id
+        return config, stop, seed
+
+    def _generate(self, batch: list[EvalRequest]) -> list[str]:
+        torch = self.torch
+        config, stop, seed = self.generation_config(batch[0].generation)
+        texts = [self.prompt_text(r) for r in batch]
+        images = [_open_image(data) for r in batch for data in r.images]
+        inputs = self.processor(
+            text=texts, images=images or None, padding=True, return_tensors="pt"
+        )
+        for key in self._drop & set(inputs):
+            del inputs[key]
+        inputs = inputs.to(self.device)
+        for key, value in inputs.items():
+            if torch.is_tensor(value) and torch.is_floating_point(value):
+                inputs[key] = value.to(self.dtype)
+        if config.do_sample and seed is not None:
+            torch.manual_seed(seed)
+        with torch.inference_mode():
+            output = self.model.generate(**inputs, generation_config=config)
+        if not getattr(self.model.config, "is_encoder_decoder", False):
+            output = output[:, inputs["input_ids"].shape[1] :]
+        answers = self.tokenizer.batch_decode(output, skip_special_tokens=True)
+        out = []
+        for text in answers:
+            for s in stop:
+                if s and s in text:
+                    text = text[: text.index(s)]
+            out.append(text.strip())
+        return out
+
+    def generate(self, batch: list[EvalRequest]) -> list[str | EvalFailure]:
+        # one generate call per distinct generation setting (a task's batch has one)
+        groups: dict[str, list[int]] = {}
+        for i, request in enumerate(batch):
+            key = json.dumps(dict(request.generation), sort_keys=True, default=str)
+            groups.setdefault(key, []).append(i)
+        out: list[str | EvalFailure] = [EvalFailure("not answered")] * len(batch)
+        for indices in groups.values():
+            answers = self._generate([batch[i] for i in indices])
+            for i, answer in zip(indices, answers, strict=True):
+                out[i] = answer
+        return out
+
+    def close(self) -> None:
+        model = getattr(self, "model", None)
+        if model is None:
+            return
+        self.model = None
+        if str(getattr(self, "device", "cpu")).startswith("cuda"):
+            self.torch.cuda.empty_cache()

@@ -1,0 +1,219 @@
+"""``medbench build gmpg-imagenome``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from medbench.builders.gmpg_imagenome.build import (
+    CHUNK_GRAPHS,
+    BuildError,
+    GmpgConfig,
+    build_gmpg_imagenome,
+)
+from medbench.builders.gmpg_imagenome.regions import HierarchyError
+from medbench.builders.gmpg_imagenome.reports import SENTENCE_SECTIONS
+from medbench.builders.gmpg_imagenome.specificity import MODES
+from medbench.console import err_console, print_json, stage_progress
+from medbench.llm import options
+from medbench.llm.runner import LLMClient
+
+
+def demo_inputs(out: Path, seed: int) -> dict[str, Path]:
+    """Write the layout replica once under ``<out>/.work/imagenome-demo-seed<N>``."""
+    from medbench.demo import imagenome
+
+    root = out / ".work" / f"imagenome-demo-seed{seed}"
+    marker = root / ".complete"
+    if not marker.exists():
+        import shutil
+
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
+        imagenome.write(root, seed=seed)
+        marker.write_text("ok\n")
+    return {
+        "imagenome_root": root / imagenome.IMAGENOME,
+        "mimic_reports": root / imagenome.REPORTS,
+        "mimic_jpg": root / imagenome.JPG,
+        "ms_cxr": root / imagenome.MS_CXR_CSV,
+    }
+
+
+def gmpg_imagenome_command(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output dataset folder.")],
+    imagenome_root: Annotated[
+        Path | None,
+        typer.Option(
+            "--imagenome-root",
+            help="Chest ImaGenome folder (holds silver_dataset/scene_graph/ or "
+            "silver_dataset/scene_graph.zip, and silver_dataset/splits/).",
+        ),
+    ] = None,
+    mimic_reports: Annotated[
+        Path | None,
+        typer.Option(
+            "--mimic-reports",
+            help="MIMIC-CXR reports folder (files/pXX/pXXXXXXXX/sXXXXXXXX.txt).",
+        ),
+    ] = None,
+    mimic_jpg: Annotated[
+        Path | None,
+        typer.Option(
+            "--mimic-jpg",
+            help="MIMIC-CXR-JPG folder: image sizes from the JPEG headers, else from "
+            "mimic-cxr-2.0.0-metadata.csv.gz. Without it sizes are 0 (unknown).",
+        ),
+    ] = None,
+    ms_cxr: Annotated[
+        Path | None,
+        typer.Option(
+            "--ms-cxr",
+            help="MS-CXR CSV (MS_CXR_Local_Alignment_v1.*.csv): its studies are excluded.",
+        ),
+    ] = None,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Build from the embedded layout replica.")
+    ] = False,
+    specificity: Annotated[
+        str,
+        typer.Option(
+            help=f"Stage-1 decider: {' | '.join(MODES)}. 'llm' and 'both' need an LLM "
+            "(--llm-base-url or --llm vllm); with 'both' rows follow the LLM and the report "
+            "gives the agreement.",
+        ),
+    ] = "hierarchy",
+    hierarchy: Annotated[
+        Path | None,
+        typer.Option(help="Region hierarchy YAML (default: the packaged regions.yaml)."),
+    ] = None,
+    report_sections: Annotated[
+        str,
+        typer.Option(help="Report sections whose sentences stage 3 considers, comma-separated."),
+    ] = ",".join(SENTENCE_SECTIONS),
+    limit: Annotated[
+        int | None, typer.Option(help="Only the first N scene graphs (dicom-id order).", min=1)
+    ] = None,
+    chunk_graphs: Annotated[
+        int, typer.Option(help="Images per LLM batch (memory holds one chunk).", min=1)
+    ] = CHUNK_GRAPHS,
+    seed: Annotated[int, typer.Option(help="Seed of the --demo replica.")] = 0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON summary on stdout.")
+    ] = False,
+    llm: options.Backend = None,
+    llm_base_url: options.BaseUrl = None,
+    llm_model: options.Model = None,
+    llm_concurrency: options.Concurrency = 32,
+    llm_timeout: options.Timeout = 120.0,
+    llm_attempts: options.Attempts = 6,
+    llm_cache: options.CachePath = None,
+    no_llm_cache: options.NoCache = False,
+) -> None:
+    """Build GMPG-ImaGenome: Chest ImaGenome sentences with zero, one or many anatomy boxes.
+
+    Paper 002's cleanup: (1) keep each sentence's most specific regions, (2) zero boxes for
+    sentences with only negative findings, (3) add report sentences linked to no region;
+    MS-CXR studies excluded. Credentialed data: rows point into MIMIC-CXR-JPG, hold no image
+    bytes, and `medbench publish` refuses to push them publicly."""
+    if demo == (imagenome_root is not None or mimic_reports is not None):
+        err_console.print("[red]error:[/] give --imagenome-root and --mimic-reports, or --demo")
+        raise typer.Exit(2)
+    if not demo and (imagenome_root is None or mimic_reports is None):
+        err_console.print("[red]error:[/] --imagenome-root and --mimic-reports go together")
+        raise typer.Exit(2)
+    if specificity not in MODES:
+        err_console.print(f"[red]error:[/] --specificity must be one of {', '.join(MODES)}")
+        raise typer.Exit(2)
+    settings = options.resolve_settings(
+        llm,
+        llm_base_url,
+        llm_model,
+        llm_concurrency,
+        llm_timeout,
+        llm_attempts,
+        llm_cache,
+        no_llm_cache,
+    )
+    if specificity != "hierarchy" and settings.backend == "template":
+        err_console.print(
+            f"[red]error:[/] --specificity {specificity} needs an LLM: give --llm-base-url "
+            "(an OpenAI-compatible server, e.g. `vllm serve`) or --llm vllm"
+        )
+        raise typer.Exit(2)
+    if demo:
+        paths = demo_inputs(out, seed)
+    else:
+        assert imagenome_root is not None and mimic_reports is not None
+        paths = {
+            "imagenome_root": imagenome_root,
+            "mimic_reports": mimic_reports,
+            "mimic_jpg": mimic_jpg,
+            "ms_cxr": ms_cxr,
+        }
+    sections = tuple(s.strip().lower() for s in report_sections.split(",") if s.strip())
+    config = GmpgConfig(
+        out=out,
+        specificity=specificity,
+        hierarchy_file=hierarchy,
+        sections=sections or SENTENCE_SECTIONS,
+        limit=limit,
+        chunk_graphs=chunk_graphs,
+        **paths,
+    )
+    try:
+        with stage_progress() as progress:
+            client = (
+                LLMClient(settings, seed=seed, progress=progress)
+                if specificity != "hierarchy"
+                else None
+            )
+            try:
+                result = build_gmpg_imagenome(config, client=client, progress=progress)
+            finally:
+                if client is not None:
+                    client.close()
+    except (BuildError, HierarchyError, OSError, ValueError) as exc:
+        err_console.print(f"[red]error:[/] {exc}", soft_wrap=True, highlight=False)
+        raise typer.Exit(2) from None
+
+    import json
+
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    spec = manifest["specificity"]
+    leak = manifest["leakage"]
+    err_console.print(
+        f"{result.rows} rows from {result.graphs_read} scene graphs "
+        f"({len(result.errors)} unreadable, {sum(result.excluded_by_reason.values())} images "
+        f"excluded: {dict(result.excluded_by_reason)}) in {len(result.shards)} shard(s); "
+        f"sentence-box pairs reduced by {manifest['reduction']['sentence_box_pairs']}",
+        soft_wrap=True,
+        highlight=False,
+    )
+    if spec["mode"] != "hierarchy":
+        err_console.print(
+            f"specificity LLM: {spec['requests_before_dedup']} decisions, "
+            f"{spec['unique_requests']} unique requests, "
+            f"{spec['llm_failures_fell_back_to_hierarchy']} fell back to the hierarchy",
+            highlight=False,
+        )
+    if not leak["applied"]:
+        err_console.print("[yellow]warning:[/] no --ms-cxr: MS-CXR studies were not excluded")
+    if as_json:
+        print_json(
+            {
+                "out": str(out),
+                "rows": result.rows,
+                "graphs_read": result.graphs_read,
+                "errors": len(result.errors),
+                "excluded_images": dict(result.excluded_by_reason),
+                "funnel": manifest["funnel"],
+                "reduction": manifest["reduction"],
+                "table2": manifest["table2"],
+                "specificity": spec,
+                "leakage": leak,
+                "shards": manifest["shards"],
+            }
+        )

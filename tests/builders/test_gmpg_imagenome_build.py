@@ -1,0 +1,300 @@
+"""``medbench build gmpg-imagenome`` on the layout replica (``medbench.demo.imagenome``): every
+expected number below was counted by hand from the replica's planted graphs and reports (see
+the module doc there), not from the builder."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import pytest
+from datasets import load_dataset
+from typer.testing import CliRunner
+
+from medbench.cli import app
+from medbench.demo import imagenome
+from medbench.publish import PublishError, licence_gate
+from medbench.publish.checks import validate_folder
+from medbench.schemas.gmpg import GroundingRow
+
+runner = CliRunner()
+A, B, C, D, E, F, G, H, I = (imagenome.BY_ROLE[r] for r in "ABCDEFGHI")  # noqa: E741
+
+
+def _build(paths: dict, out, *extra) -> dict:
+    args = ["build", "gmpg-imagenome", "--out", str(out), "--json"]
+    args += ["--imagenome-root", str(paths["imagenome_root"])]
+    args += ["--mimic-reports", str(paths["mimic_reports"])]
+    args += ["--mimic-jpg", str(paths["mimic_jpg"]), "--ms-cxr", str(paths["ms_cxr"]), *extra]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout[result.stdout.index("{") :])
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("imagenome-replica")
+    paths = imagenome.write(root, seed=0, form="zip")
+    out = tmp_path_factory.mktemp("gmpg") / "out"
+    summary = _build(paths, out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    rows = {}
+    for split in ("train", "valid", "test"):
+        ds = load_dataset(str(out), split=split, download_mode="force_redownload")
+        rows[split] = list(ds)
+    return paths, out, summary, manifest, rows
+
+
+def _by_sentence(rows, spec) -> dict[str, dict]:
+    return {
+        r["sentence"]: r for split in rows.values() for r in split if r["image_id"] == spec.dicom_id
+    }
+
+
+def _shipped_box(paths, spec, region) -> list[float]:
+    """The box as the replica's scene graph ships it (read from the zip, not the builder)."""
+    zpath = paths["imagenome_root"] / "silver_dataset" / "scene_graph.zip"
+    with zipfile.ZipFile(zpath) as zf:
+        graph = json.loads(zf.read(f"scene_graph/{spec.dicom_id}_SceneGraph.json"))
+    obj = next(o for o in graph["objects"] if o["bbox_name"] == region)
+    return [float(obj[f"original_{k}"]) for k in ("x1", "y1", "x2", "y2")]
+
+
+def test_funnel_matches_the_hand_count(built):
+    _, _, summary, manifest, _ = built
+    # (images, image-phrase pairs, sentence-box pairs, zero-box rows) after each stage:
+    # source: 9 graphs, 20 sentences, 43 links to a region with an object (44 links in all;
+    # A's "right breast" has no object). Exclusions drop C, D (MS-CXR study), E (gold, valid),
+    # G (no split): 14 sentences, 31 boxes. Valid boxes: B's zero-width left apical zone goes
+    # (30). Specificity removes 10 parents (20). Negatives zero A1, A4, B3, F2, H2, I1, I2
+    # (8 boxes left). Stage 3 adds A: 2, F: 1, H: 1, I: 1 report sentences.
+    expected = [
+        ("scene_graphs", 9, 20, 43, 1),
+        ("image_exclusions", 5, 14, 31, 1),
+        ("valid_boxes", 5, 14, 30, 1),
+        ("specificity", 5, 14, 20, 1),
+        ("negatives", 5, 14, 8, 8),
+        ("non_grounding", 5, 19, 8, 13),
+    ]
+    got = [
+        (
+            f["stage"],
+            f["images"],
+            f["image_phrase_pairs"],
+            f["sentence_box_pairs"],
+            f["zero_box_rows"],
+        )
+        for f in summary["funnel"]
+    ]
+    assert got == expected
+    assert manifest["reduction"]["sentence_box_pairs"] == round(1 - 8 / 43, 4)
+    assert manifest["funnel"][0]["sentence_region_links"] == 44
+
+
+def test_table2_matches_the_hand_count(built):
+    t2 = built[3]["table2"]
+    # train: A (5 graph + 2 report sentences), B (3), I (2 + 1). Boxes: A 1 + 2, B 1 + 1.
+    # Words: A 9 11 7 5 3 9 4, B 7 4 4, I 2 5 3 -> 73 over 13, squares 501.
+    train = t2["train"]
+    assert (train["images"], train["image_phrase_pairs"], train["boxes"]) == (3, 13, 5)
+    assert (
+        train["phrases_with_0_boxes"],
+        train["phrases_with_1_box"],
+        train["phrases_with_2plus_boxes"],
+    ) == (9, 3, 1)
+    assert train["pct_0_1_2plus"] == [69.2, 23.1, 7.7]
+    assert train["sentence_length_mean"] == round(73 / 13, 2)
+    assert train["sentence_length_sd"] == round(((501 - 73**2 / 13) / 12) ** 0.5, 2)
+    # valid: H only (E is a gold image): 4, 5, 5 words; one box
+    assert t2["valid"] == {
+        "images": 1,
+        "image_phrase_pairs": 3,
+        "boxes": 1,
+        "phrases_with_0_boxes": 2,
+        "phrases_with_1_box": 1,
+        "phrases_with_2plus_boxes": 0,
+        "pct_0_1_2plus": [66.7, 33.3, 0.0],
+        "sentence_length_mean": 4.67,
+        "sentence_length_sd": 0.58,
+    }
+    # test: F (gold, but test images are kept): 9, 2, 4 words; PICC sentence with 2 boxes
+    test = t2["test"]
+    assert (test["images"], test["image_phrase_pairs"], test["boxes"]) == (1, 3, 2)
+    assert test["pct_0_1_2plus"] == [66.7, 0.0, 33.3]
+    assert (test["sentence_length_mean"], test["sentence_length_sd"]) == (5.0, 3.61)
+    assert t2["all"]["image_phrase_pairs"] == 19 and t2["all"]["boxes"] == 8
+
+
+def test_negatives_are_zero_boxed_with_their_rule(built):
+    paths, _, _, manifest, rows = built
+    a = _by_sentence(rows, A)
+    row = a["There is no focal consolidation, pleural effusion or pneumothorax."]
+    assert row["boxes"] == [] and row["groundable"] is False
+    assert row["original_regions"] == [
+        "right lung",
+        "right costophrenic angle",
+        "left lung",
+        "left costophrenic angle",
+    ]
+    steps = {s["stage"]: s for s in row["cleanup"]}
+    assert steps["specificity"]["removed"] == ["right lung", "left lung"]
+    assert steps["specificity"]["decided_by"].startswith("hierarchy:regions.yaml@")
+    assert steps["negative"]["removed"] == ["right costophrenic angle", "left costophrenic angle"]
+    assert steps["negative"]["decided_by"] == "rule:flags-all-negative"
+    assert "anatomicalfinding|no|pneumothorax" in steps["negative"]["reason"]
+    b = _by_sentence(rows, B)
+    assert b["Lungs are otherwise clear."]["cleanup"][-1]["decided_by"] == "rule:flags-normal"
+    h = _by_sentence(rows, H)
+    cue = h["There is no pleural effusion."]
+    assert cue["boxes"] == [] and cue["cleanup"][-1]["decided_by"] == "rule:negation-cue"
+    assert manifest["negatives"]["rules"] == {
+        "flags-all-negative": 5,
+        "flags-normal": 1,
+        "flags-positive": 7,
+        "negation-cue": 1,
+    }
+
+
+def test_positive_rows_keep_the_most_specific_boxes(built):
+    paths, _, _, _, rows = built
+    a = _by_sentence(rows, A)
+    row = a["Mild bibasilar atelectasis."]
+    assert row["box_names"] == ["right lower lung zone", "left lower lung zone"]
+    assert row["boxes"] == [
+        _shipped_box(paths, A, "right lower lung zone"),
+        _shipped_box(paths, A, "left lower lung zone"),
+    ]
+    assert row["label"] == "atelectasis" and row["groundable"] is True
+    assert (row["image_width"], row["image_height"]) == A.size  # from the JPEG header
+    assert row["image_path"] == f"files/p10/p{A.subject_id}/s{A.study_id}/{A.dicom_id}.jpg"
+    assert row["image"] is None
+    b = _by_sentence(rows, B)
+    ptx = b["Small left apical pneumothorax."]
+    assert ptx["box_names"] == ["left upper lung zone"]
+    assert [s["stage"] for s in ptx["cleanup"]] == ["boxes", "specificity"]
+    assert ptx["cleanup"][0] == {
+        "stage": "boxes",
+        "removed": ["left apical zone"],
+        "decided_by": "degenerate-box",
+        "reason": "no area once clipped to the 2539x3050 image",
+    }
+    hemi = b["Elevation of the left hemidiaphragm is unchanged."]
+    shipped = _shipped_box(paths, B, "left hemidiaphragm")
+    assert shipped[2] == 2600.0 and hemi["boxes"] == [[*shipped[:2], 2539.0, shipped[3]]]
+    f = _by_sentence(rows, F)
+    picc = f["Right PICC line tip is in the cavoatrial junction."]
+    assert picc["box_names"] == ["svc", "cavoatrial junction"]
+    assert (picc["image_width"], picc["image_height"]) == F.size  # metadata CSV only
+    assert {r["image_width"] for r in _by_sentence(rows, H).values()} == {0}  # unknown
+    clips = a["Surgical clips project over the right breast."]
+    assert clips["boxes"] == [] and clips["cleanup"][0]["decided_by"] == "no-object"
+
+
+def test_non_grounding_report_sentences_are_added(built):
+    rows = built[4]
+    added = {
+        r["sentence"]
+        for split in rows.values()
+        for r in split
+        if r["cleanup"] and r["cleanup"][0]["stage"] == "non-grounding"
+    }
+    assert added == {
+        "PA and lateral views of the chest were obtained.",
+        "No acute cardiopulmonary process.",
+        "PICC in standard position.",
+        "Median sternotomy wires are intact.",
+        "No acute process.",
+    }
+    i = _by_sentence(rows, I)
+    assert set(i) == {"No pneumothorax.", "The heart size is normal.", "No acute process."}
+    assert built[3]["non_grounding"]["added_non_grounding"] == 5
+
+
+def test_ms_cxr_studies_and_other_exclusions(built):
+    _, out, _, manifest, rows = built
+    present = {r["image_id"] for split in rows.values() for r in split}
+    assert present == {A.dicom_id, B.dicom_id, F.dicom_id, H.dicom_id, I.dicom_id}
+    leakage = (out / "report" / "leakage.csv").read_text().splitlines()
+    assert leakage[1:] == sorted(
+        [
+            f"{C.study_id},{C.subject_id},{C.dicom_id},train,dicom_id",
+            f"{D.study_id},{D.subject_id},{D.dicom_id},train,study",
+        ]
+    )
+    assert manifest["leakage"]["excluded_studies"] == 1
+    assert manifest["leakage"]["ms_cxr_studies"] == 2  # one is not in Chest ImaGenome
+    assert manifest["counts"]["excluded_images"] == {
+        "gold-image": 1,
+        "ms-cxr-overlap": 2,
+        "no-split": 1,
+    }
+    excluded = (out / "report" / "excluded_images.csv").read_text()
+    assert f"{E.dicom_id},{E.study_id},valid,gold-image" in excluded
+    assert f"{G.dicom_id},{G.study_id},,no-split" in excluded
+
+
+def test_manifest_boxes_hierarchy_check_and_sizes(built):
+    manifest = built[3]
+    counts = manifest["counts"]
+    # B's zero-width left apical zone, F's left upper abdomen below the image
+    assert counts["degenerate_boxes_by_region"] == {"left apical zone": 1, "left upper abdomen": 1}
+    assert counts["linked_regions_without_object_by_region"] == {"right breast": 1}
+    assert counts["image_size_source"] == {"jpg-header": 3, "jpg-metadata": 1, "unknown": 1}
+    check = manifest["hierarchy"]["check"]
+    assert check["images"] == 5 and check["violations"] == 1  # B's costophrenic angle
+    spec = manifest["specificity"]
+    assert (spec["decisions"], spec["single_region_sentences"], spec["removed_regions"]) == (
+        12,
+        1,
+        10,
+    )
+    assert spec["unique_requests"] is None  # no LLM asked
+    assert spec["removed_by_region"] == {"left lung": 3, "mediastinum": 4, "right lung": 3}
+
+
+def test_rows_match_the_schema_and_the_output_is_credentialed(built):
+    _, out, _, manifest, rows = built
+    for split in rows.values():
+        for row in split:
+            GroundingRow.model_validate(row)
+    sources = {s["id"]: s for s in manifest["sources"]}
+    assert (
+        sources["chest-imagenome"]["credentialed"] and not sources["mimic-cxr"]["redistributable"]
+    )
+    validate_folder(out)  # a well-formed output folder (card, shards listed with their hashes)
+    with pytest.raises(PublishError, match="credentialed"):
+        licence_gate(manifest, private=False)
+    assert "Do not redistribute" in (out / "README.md").read_text()
+
+
+def test_folder_form_gives_identical_shards(built, tmp_path):
+    _, _, summary, _, _ = built
+    paths = imagenome.write(tmp_path / "replica", seed=0, form="folder")
+    again = _build(paths, tmp_path / "out")
+    assert [s["sha256"] for s in again["shards"]] == [s["sha256"] for s in summary["shards"]]
+
+
+def test_bad_graph_is_listed_not_fatal_and_cli_errors(built, tmp_path):
+    paths = imagenome.write(tmp_path / "replica", seed=0, form="folder")
+    folder = paths["imagenome_root"] / "silver_dataset" / "scene_graph"
+    (folder / f"{A.dicom_id}_SceneGraph.json").write_text("{truncated")
+    summary = _build(paths, tmp_path / "out")
+    assert summary["errors"] == 1 and summary["rows"] == 19 - 7
+    errors = (tmp_path / "out" / "report" / "errors.csv").read_text()
+    assert A.dicom_id in errors and "not JSON" in errors
+    result = runner.invoke(app, ["build", "gmpg-imagenome", "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2
+    result = runner.invoke(
+        app,
+        ["build", "gmpg-imagenome", "--demo", "--out", str(tmp_path / "y"), "--specificity", "llm"],
+    )
+    assert result.exit_code == 2 and "needs an LLM" in result.output
+
+
+def test_demo_flag_builds_the_replica(tmp_path):
+    result = runner.invoke(
+        app, ["build", "gmpg-imagenome", "--demo", "--out", str(tmp_path), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout[result.stdout.index("{") :])
+    assert summary["rows"] == 19 and summary["leakage"]["excluded_images"] == 2
