@@ -1,6 +1,7 @@
 """Tiny synthetic task data in the real row schemas, for tests, demos and the harness's own
-overhead benchmark: Med-VQA shards (``VQARow``) and a VGMED shard (``VGMEDRow``), written as
-Hub-layout Parquet with ``medbench.builders.shards.write_split``.
+overhead benchmark: Med-VQA shards (``VQARow``), a VGMED shard (``VGMEDRow``) and the
+generalised grounding shards of the CXR benchmarks (``GroundingRow``), written as Hub-layout
+Parquet with ``medbench.builders.shards.write_split``.
 
 The rows are random but seeded; the images are small PNGs of seeded noise (each row's image
 differs), the questions cover every scoring path of the VQA tasks: multiple choice, yes/no
@@ -19,6 +20,7 @@ from PIL import Image
 from medbench.builders.shards import write_split
 from medbench.hashing import stable_hash
 from medbench.schemas.fields import to_arrow_row
+from medbench.schemas.gmpg import GROUNDING_ARROW_SCHEMA, GroundingRow
 from medbench.schemas.vgmed import VGMED_ARROW_SCHEMA, VGMEDRow
 from medbench.schemas.vqa import BENCHMARKS, VQA_ARROW_SCHEMA, VQARow
 
@@ -110,7 +112,7 @@ def vqa_rows(benchmark: str, n: int, seed: int = 0) -> list[VQARow]:
 
 def write_rows(out: Path, split: str, schema, rows) -> Path:
     arrow_rows = [to_arrow_row(r) for r in rows]
-    sizes = [len(r["image"]["bytes"]) + 512 for r in arrow_rows]
+    sizes = [len(r["image"]["bytes"]) + 512 if r.get("image") else 512 for r in arrow_rows]
     write_split(out, split, schema, sizes, lambda r: (arrow_rows[i] for i in r))
     return out
 
@@ -184,4 +186,74 @@ def write_vgmed(
     """``<root>/<subpath>/data/test-00000-of-00001.parquet``."""
     rows = vgmed_rows(n, seed, attribute_every)
     write_rows(Path(root) / subpath, "test", VGMED_ARROW_SCHEMA, rows)
+    return Path(root)
+
+
+GROUNDING_DATASETS = ("gmpg-imagenome", "ms-cxr", "padchest-gr", "rsna-pneumonia", "covid-rural")
+GROUNDING_SPLIT_OF = {"rsna-pneumonia": "train"}
+FINDINGS = ("cardiomegaly", "pleural effusion", "pneumonia", "opacity")
+
+
+def grounding_rows(dataset: str, n: int, seed: int = 0) -> list[tuple[GroundingRow, bytes]]:
+    """``n`` rows of one grounding dataset with their PNG images (not embedded), cycling
+    through 0, 1, 2 and 3 boxes (a zero-box row is not groundable). Box corners are multiples
+    of 0.5 px, at least 4 px apart, well inside the image."""
+    rng = random.Random(stable_hash("grounding", dataset, seed))
+    split = GROUNDING_SPLIT_OF.get(dataset, "test")
+    out = []
+    for i in range(n):
+        width, height = rng.choice([(64, 48), (48, 64), (56, 56)])
+        boxes = []
+        for _ in range(i % 4):
+            x1 = rng.randrange(2, width // 2) + rng.choice([0.0, 0.5])
+            y1 = rng.randrange(2, height // 2) + rng.choice([0.0, 0.5])
+            x2 = rng.randrange(int(x1) + 4, width - 1) + rng.choice([0.0, 0.5])
+            y2 = rng.randrange(int(y1) + 4, height - 1) + rng.choice([0.0, 0.5])
+            boxes.append([x1, y1, x2, y2])
+        label = FINDINGS[i % len(FINDINGS)] if i % 5 else ""
+        image_id = f"img-{i:04d}"
+        row = GroundingRow(
+            sample_id=stable_hash(dataset, seed, i),
+            dataset=dataset,
+            image_id=image_id,
+            split=split,
+            image_path=f"p{i % 3}/{image_id}.png",
+            image=None,
+            image_width=width,
+            image_height=height,
+            sentence=f"There is {label or 'something'} here (case {i})."
+            if boxes
+            else "No finding.",
+            boxes=boxes,
+            box_names=[label or "region"] * len(boxes),
+            groundable=bool(boxes),
+            label=label,
+        )
+        out.append((row, png(rng.randrange(1 << 30), width, height)))
+    return out
+
+
+def write_grounding(
+    root: Path,
+    datasets=GROUNDING_DATASETS,
+    n: int = 8,
+    seed: int = 0,
+    image_root: Path | None = None,
+) -> Path:
+    """``<root>/<dataset>/data/<split>-00000-of-00001.parquet`` for each dataset, as the
+    build commands write them. Images embedded (``--embed-images``), or, with ``image_root``,
+    written to ``<image_root>/<dataset>/<image_path>`` and left out of the rows."""
+    for dataset in datasets:
+        pairs = grounding_rows(dataset, n, seed)
+        rows = []
+        for row, image in pairs:
+            if image_root is None:
+                rows.append(row.model_copy(update={"image": image}))
+                continue
+            path = Path(image_root) / dataset / row.image_path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(image)
+            rows.append(row)
+        split = rows[0].split if rows else "test"
+        write_rows(Path(root) / dataset, split, GROUNDING_ARROW_SCHEMA, rows)
     return Path(root)

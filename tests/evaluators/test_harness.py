@@ -18,7 +18,7 @@ from medbench.evaluators.models import available_models, load_model
 from medbench.evaluators.models.base import BaseEvalModel, EvalRequest, parse_kv
 from medbench.evaluators.models.hf_mllm import ModelUnavailable
 from medbench.evaluators.runner import evaluate
-from medbench.evaluators.synthetic import vqa_rows, write_vgmed, write_vqa
+from medbench.evaluators.synthetic import vqa_rows, write_grounding, write_vgmed, write_vqa
 from medbench.evaluators.tasks import TASKS, get_task
 from medbench.evaluators.tasks.grounding import parse_box
 from medbench.llm.cache import ResponseCache
@@ -32,6 +32,7 @@ def data_root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("eval-data")
     write_vqa(root, n=10)
     write_vgmed(root, n=12)
+    write_grounding(root, n=8)
     return root
 
 

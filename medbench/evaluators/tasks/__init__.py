@@ -1,8 +1,18 @@
-"""The built-in tasks, by name: the six Med-VQA benchmarks and VGMED grounding."""
+"""The built-in tasks, by name: the six Med-VQA benchmarks, VGMED grounding and the
+generalised (zero / one / many box) phrase grounding tasks of the CXR benchmarks."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
 from medbench.evaluators.tasks.grounding import GROUNDING_TASKS, GroundingTask
+from medbench.evaluators.tasks.set_grounding import (
+    SET_GROUNDING_TASKS,
+    RequestUnavailable,
+    SetGroundingTask,
+)
 from medbench.evaluators.tasks.spec import HubData, Parsed, TaskData, TaskSpec
 from medbench.evaluators.tasks.vqa import VQA_TASKS, VQATask
 
@@ -11,15 +21,20 @@ __all__ = [
     "GroundingTask",
     "HubData",
     "Parsed",
+    "RequestUnavailable",
+    "SetGroundingTask",
     "TaskData",
     "TaskSpec",
     "UnknownTaskError",
     "VQATask",
+    "configure_task",
     "get_task",
     "select_tasks",
 ]
 
-TASKS: dict[str, TaskSpec] = {t.name: t for t in (*VQA_TASKS, *GROUNDING_TASKS)}
+TASKS: dict[str, TaskSpec] = {
+    t.name: t for t in (*VQA_TASKS, *GROUNDING_TASKS, *SET_GROUNDING_TASKS)
+}
 
 
 class UnknownTaskError(LookupError):
@@ -43,3 +58,26 @@ def select_tasks(names: str | list[str]) -> list[TaskSpec]:
     if "all" in wanted:
         return list(TASKS.values())
     return [get_task(n) for n in dict.fromkeys(wanted)]
+
+
+def configure_task(
+    task: TaskSpec, args: Mapping[str, Any] | None = None, *, image_root: str | Path | None = None
+) -> TaskSpec:
+    """``task`` with its run-time arguments: the names in the task class's ``task_args``
+    (``image_root`` for the set-grounding tasks, ``bertscore_model`` for the VQA tasks).
+
+    ``image_root`` (a run-wide ``--image-root``) applies to the tasks that take one and is
+    ignored by the others; an explicit ``args["image_root"]`` wins. An argument the task does
+    not take is a ValueError. Arguments change neither the prompt nor the cache key.
+    """
+    allowed = tuple(getattr(type(task), "task_args", ()))
+    values = dict(args or {})
+    unknown = sorted(set(values) - set(allowed))
+    if unknown:
+        takes = ", ".join(allowed) if allowed else "no arguments"
+        raise ValueError(f"task {task.name!r} takes {takes}; got {', '.join(unknown)}")
+    if image_root is not None and "image_root" in allowed:
+        values.setdefault("image_root", str(image_root))
+    if not values:
+        return task
+    return type(task).model_validate({**task.model_dump(), **values})

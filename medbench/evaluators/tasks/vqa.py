@@ -27,15 +27,26 @@ Scoring, per question (``medbench.evaluators.metrics.vqa``):
   output with no word.
 
 A failed parse scores 0 on every metric that applies to the question.
+
+Optional metric ``bertscore`` (paper 001 table E.3's "BERT"): BERTScore F1 of each open
+question's output (stripped raw text) against its answer, computed once per task over all
+open questions (``summary_metrics``, batched) with ``metrics.vqa.bertscore``: the model is the
+task argument ``bertscore_model`` (default ``roberta-large``, ``bert_score``'s English default:
+layer 17, no idf, no rescaling), used only when the ``bert_score`` package is installed and the
+model is available locally; nothing is ever downloaded. Otherwise the task reports it as not
+computed, with the reason. A failed parse or a request error scores 0.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from medbench.evaluators.metrics.aggregate import aggregate
 from medbench.evaluators.metrics.vqa import (
     OPTION_LETTERS,
     answer_tokens,
+    bertscore,
     bleu1,
     closed_answer_match,
     normalize_answer,
@@ -60,6 +71,10 @@ Answer the question using a single word or phrase.
 """
 
 VQA_METRICS = ("closed_accuracy", "yes_no_accuracy", "open_recall", "bleu1")
+# computed when available (see the module docstring); never in ``metrics``, so a run without
+# them has exactly the declared metrics
+VQA_OPTIONAL_METRICS = ("bertscore",)
+DEFAULT_BERTSCORE_MODEL = "roberta-large"
 YES_NO = ("yes", "no")
 
 
@@ -82,6 +97,10 @@ def _answer_letter(row: VQARow) -> str | None:
 class VQATask(TaskSpec):
     kind: ClassVar[str] = "vqa"
     row_model: ClassVar[type] = VQARow
+    task_args: ClassVar[tuple[str, ...]] = ("bertscore_model",)
+    optional_metrics: ClassVar[tuple[str, ...]] = VQA_OPTIONAL_METRICS
+
+    bertscore_model: str = DEFAULT_BERTSCORE_MODEL
 
     def _style(self, row: VQARow) -> str:
         if row.answer_type == "open":
@@ -175,6 +194,49 @@ class VQATask(TaskSpec):
     def counters(self, parsed: Parsed) -> dict[str, int]:
         stage = parsed.value.get("stage") if isinstance(parsed.value, dict) else None
         return {"closest_option_matches": int(stage == 3)}
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "optional_metrics": list(self.optional_metrics)}
+
+    def summary_metrics(
+        self, samples: Sequence[Mapping[str, Any]], *, n_resamples: int = 1000, seed: int = 0
+    ) -> dict[str, Any]:
+        """BERTScore F1 of the open questions (those scored on ``open_recall``), in one batch:
+        ``{"metrics": {"bertscore": block}, "subsets": {key: {value: {"bertscore": block}}},
+        "settings": {"bertscore": {...}}}`` with blocks as the harness's ``{mean, ci_low,
+        ci_high, n}``; ``{"not_computed": {"bertscore": reason}}`` when the package or the
+        model is not available locally; ``{}`` without open questions."""
+        open_ = [s for s in samples if s.get("metrics", {}).get("open_recall") is not None]
+        if not open_:
+            return {}
+        scored = [s for s in open_ if s.get("parse_ok") and s.get("raw_output") is not None]
+        result = bertscore(
+            [str(s["raw_output"]).strip() for s in scored],
+            [str(s["target"]["answer"]) for s in scored],
+            model_type=self.bertscore_model,
+        )
+        if not result.computed:
+            return {"not_computed": {"bertscore": str(result.reason)}}
+        f1 = {id(s): float(v) for s, v in zip(scored, result.f1, strict=True)}
+        flat = [{"bertscore": f1.get(id(s), 0.0), **s.get("subsets", {})} for s in open_]
+        agg = aggregate(
+            flat, ["bertscore"], by=self.subset_keys, n_resamples=n_resamples, seed=seed
+        )
+        return {
+            "metrics": agg["overall"]["metrics"],
+            "subsets": {
+                key: {value: block["metrics"] for value, block in groups.items()}
+                for key, groups in agg["groups"].items()
+            },
+            "settings": {
+                "bertscore": {
+                    "model": result.model,
+                    "num_layers": result.num_layers,
+                    "rescaled": result.rescaled,
+                    "scored_on": "open questions; raw output stripped vs the answer",
+                }
+            },
+        }
 
 
 def _vqa_task(name: str, title: str, *, splits=("test",), **filters: str) -> VQATask:
