@@ -81,6 +81,22 @@ def run(
     ] = None,
     data_root: DataRootOpt = None,
     data: DataOpt = None,
+    image_root: Annotated[
+        Path | None,
+        typer.Option(
+            "--image-root",
+            help="Licensed image store for grounding shards built without --embed-images "
+            "(rows carry image_path relative to it).",
+        ),
+    ] = None,
+    task_args: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--task-args",
+            help="Task arguments, TASK:k=v,... (repeatable), e.g. "
+            "ms-cxr-grounding:image_root=/data/mimic-cxr-jpg.",
+        ),
+    ] = None,
     gen_kwargs: Annotated[
         str | None,
         typer.Option(
@@ -125,6 +141,8 @@ def run(
         "seed": seed,
         "data_root": data_root,
         "data": data,
+        "image_root": image_root,
+        "task_args": task_args,
         "gen_kwargs": gen_kwargs,
         "cache": cache,
         "no_cache": True if no_cache else None,

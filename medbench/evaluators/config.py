@@ -66,6 +66,19 @@ def data_pairs(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in (value or {}).items()}
 
 
+def task_arg_pairs(value: Any) -> dict[str, dict[str, Any]]:
+    """Per-task arguments from a mapping or from repeated ``TASK:k=v,...`` items."""
+    if isinstance(value, list | tuple):
+        out: dict[str, dict[str, Any]] = {}
+        for item in value:
+            task, sep, args = str(item).partition(":")
+            if not sep or not task.strip() or not args.strip():
+                raise ValueError(f"--task-args takes TASK:k=v,..., got {item!r}")
+            out.setdefault(task.strip(), {}).update(parse_kv(args))
+        return out
+    return {str(k): dict(v) for k, v in (value or {}).items()}
+
+
 class RunConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -78,6 +91,8 @@ class RunConfig(BaseModel):
     seed: int = 0
     data_root: Path | None = None
     data: dict[str, str] = Field(default_factory=dict)  # task -> location
+    image_root: Path | None = None  # licensed image store of the CXR grounding tasks
+    task_args: dict[str, dict[str, Any]] = Field(default_factory=dict)  # task -> args
     gen_kwargs: dict[str, Any] = Field(default_factory=dict)
     cache: Path | None = None  # None: $MEDBENCH_CACHE_DIR (or ~/.cache/medbench)/eval-...
     no_cache: bool = False
@@ -107,6 +122,11 @@ class RunConfig(BaseModel):
     @classmethod
     def _data(cls, value: Any) -> Any:
         return data_pairs(value)
+
+    @field_validator("task_args", mode="before")
+    @classmethod
+    def _task_args(cls, value: Any) -> Any:
+        return task_arg_pairs(value)
 
     def cache_file(self) -> Path | None:
         if self.no_cache:

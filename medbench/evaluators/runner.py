@@ -49,7 +49,12 @@ from pydantic import BaseModel
 from medbench.evaluators.config import RunConfig, normalize_generation
 from medbench.evaluators.metrics.aggregate import aggregate
 from medbench.evaluators.models import EvalFailure, EvalRequest, load_model, model_fingerprint
-from medbench.evaluators.tasks import RequestUnavailable, TaskSpec, select_tasks
+from medbench.evaluators.tasks import (
+    RequestUnavailable,
+    TaskSpec,
+    configure_task,
+    select_tasks,
+)
 from medbench.evaluators.tasks.data import (
     DataError,
     Location,
@@ -273,7 +278,13 @@ class Evaluation:
     def __init__(self, config: RunConfig, *, progress: Progress | None = None) -> None:
         self.config = config
         self.progress = progress
-        self.tasks = select_tasks(config.tasks)
+        self.tasks = [
+            configure_task(t, config.task_args.get(t.name), image_root=config.image_root)
+            for t in select_tasks(config.tasks)
+        ]
+        unknown_args = sorted(set(config.task_args) - {t.name for t in self.tasks})
+        if unknown_args:
+            raise ValueError(f"--task-args for tasks not run: {', '.join(unknown_args)}")
         unknown = sorted(set(config.data) - {t.name for t in self.tasks})
         if unknown:
             raise DataError(f"--data names tasks not in --tasks: {', '.join(unknown)}")

@@ -361,3 +361,27 @@ def test_bertscore_is_computed_with_a_local_model(vqa_root, tmp_path, monkeypatc
     assert block["metric_settings"]["bertscore"]["num_layers"] == 17
     ((cands, refs, kw),) = calls  # one batch for the task
     assert cands == refs and kw["model_type"] == str(tmp_path)
+
+
+def test_cli_takes_the_image_store_per_task(tmp_path, no_image_root_env):
+    """`--task-args TASK:image_root=...` reaches the task; the oracle then scores 1.0."""
+    import json as _json
+
+    from typer.testing import CliRunner
+
+    from medbench.cli import app
+
+    images = tmp_path / "store"
+    write_grounding(tmp_path / "d", datasets=("ms-cxr",), n=4, image_root=images)
+    args = ["eval", "run", "--model", "oracle", "--tasks", "ms-cxr-grounding"]
+    args += ["--data-root", str(tmp_path / "d"), "--output-dir", str(tmp_path / "out")]
+    args += ["--no-cache", "--no-plots", "--json"]
+    ok = CliRunner().invoke(
+        app, [*args, "--task-args", f"ms-cxr-grounding:image_root={images / 'ms-cxr'}"]
+    )
+    assert ok.exit_code == 0, ok.output
+    results = _json.loads((tmp_path / "out" / "results.json").read_text())
+    task = next(iter(results["tasks"].values())) if isinstance(results["tasks"], dict) else None
+    assert task is not None and task["metrics"]["precision_at_f1"]["mean"] == 1.0
+    wrong = CliRunner().invoke(app, [*args, "--task-args", "slake:image_root=/x"])
+    assert wrong.exit_code == 2 and "--task-args for tasks not run: slake" in wrong.output
