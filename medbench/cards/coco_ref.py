@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
-from datasets.info import DatasetInfo, DatasetInfosDict
-from datasets.splits import SplitDict, SplitInfo
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from medbench.cards.vgmed import size_category
+from medbench.cards.common import dataset_card_data, packaged_template_card, write_readme
 from medbench.schemas.coco_ref import COCO_REF_FEATURES
 
 TEMPLATE = "coco_ref_card.md"
@@ -18,9 +15,12 @@ PRETTY_NAME = "VGMED COCO reference set"
 
 def card_data(manifest: dict) -> DatasetCardData:
     split = manifest["config"]["split"]
-    num_bytes = sum(s["num_bytes"] for s in manifest["shards"])
+    rows = manifest["counts"]["rows"]
     licenses = manifest["licenses"]
-    data = DatasetCardData(
+    return dataset_card_data(
+        features=COCO_REF_FEATURES,
+        splits={split: (sum(s["num_bytes"] for s in manifest["shards"]), rows)},
+        rows=rows,
         pretty_name=PRETTY_NAME,
         license="other",
         license_name="coco-terms-of-use",
@@ -30,47 +30,26 @@ def card_data(manifest: dict) -> DatasetCardData:
         language=["en"],
         task_categories=["visual-question-answering", "object-detection", "image-text-to-text"],
         tags=["visual-grounding", "coco", "reference-set", "medbench"],
-        size_categories=[size_category(manifest["counts"]["rows"])],
         source_datasets=["coco"],
-        configs=[
-            {"config_name": "default", "data_files": [{"split": split, "path": f"data/{split}-*"}]}
-        ],
     )
-    info = DatasetInfo(
-        features=COCO_REF_FEATURES,
-        splits=SplitDict(
-            {split: SplitInfo(split, num_bytes=num_bytes, num_examples=manifest["counts"]["rows"])}
-        ),
-        download_size=num_bytes,
-        dataset_size=num_bytes,
-    )
-    DatasetInfosDict({"default": info}).to_dataset_card_data(data)
-    return data
 
 
 def render_card(manifest: dict, load_path: str) -> DatasetCard:
-    template = resources.files("medbench.cards").joinpath(TEMPLATE)
-    with resources.as_file(template) as template_path:
-        return DatasetCard.from_template(
-            card_data(manifest),
-            template_path=str(template_path),
-            pretty_name=PRETTY_NAME,
-            attribute_source=manifest["attribute_question_source"],
-            medbench_version=manifest["medbench_version"],
-            counts=manifest["counts"],
-            config=manifest["config"],
-            input=manifest["input"],
-            licenses=manifest["licenses"],
-            llm=manifest["llm"],
-            split=manifest["config"]["split"],
-            load_path=load_path,
-        )
+    return packaged_template_card(
+        card_data(manifest),
+        TEMPLATE,
+        pretty_name=PRETTY_NAME,
+        attribute_source=manifest["attribute_question_source"],
+        medbench_version=manifest["medbench_version"],
+        counts=manifest["counts"],
+        config=manifest["config"],
+        input=manifest["input"],
+        licenses=manifest["licenses"],
+        llm=manifest["llm"],
+        split=manifest["config"]["split"],
+        load_path=load_path,
+    )
 
 
 def write_card(out: Path, manifest: dict) -> Path:
-    card = render_card(manifest, load_path=str(out))
-    path = out / "README.md"
-    tmp = out / "README.md.tmp"
-    tmp.write_text(str(card), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_readme(out, render_card(manifest, load_path=str(out)))

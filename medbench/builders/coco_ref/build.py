@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from medbench.builders.coco_ref.images import (
     ImageProblem,
@@ -36,6 +36,7 @@ from medbench.builders.coco_ref.layout import (
     read_instances,
 )
 from medbench.builders.coco_ref.questions import CocoAttributeSource, template_attribute_source
+from medbench.builders.config import BuildConfigModel
 from medbench.builders.shards import MAX_SHARD_BYTES, ShardInfo, write_split
 from medbench.builders.vgmed.questions import attribute_question, localization_question
 from medbench.builders.vgmed.sampling import PAPER_TARGET, stratified_sample
@@ -53,9 +54,7 @@ class BuildError(Exception):
     """The build cannot produce anything; the message is one line."""
 
 
-class CocoBuildConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CocoBuildConfig(BuildConfigModel):
     coco_root: Path
     out: Path
     coco_split: str | None = Field(
@@ -68,13 +67,6 @@ class CocoBuildConfig(BaseModel):
     workers: int = Field(4, ge=1, description="threads decoding the sampled images")
     split: str = Field("test", description="the split name of the output dataset")
     max_shard_bytes: int = MAX_SHARD_BYTES
-
-    def public_dict(self) -> dict:
-        """The config as recorded in the manifest (paths as given, no secrets here)."""
-        data = self.model_dump(mode="json")
-        data["coco_root"] = str(self.coco_root)
-        data["out"] = str(self.out)
-        return data
 
 
 @dataclass

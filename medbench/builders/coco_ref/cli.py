@@ -2,54 +2,49 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from medbench.builders.cli_common import (
+    AsJson,
+    LLMOptions,
+    OutDir,
+    attribute_questions_line,
+    count_kinds,
+    demo_replica,
+    exit_2_on,
+    print_json_summary,
+    print_skips,
+    progress_and_llm,
+    require_root_or_demo,
+    with_llm_options,
+)
 from medbench.builders.coco_ref.build import BuildError, CocoBuildConfig, build_coco_ref
 from medbench.builders.coco_ref.layout import DEFAULT_MIN_PIXELS, KNOWN_SPLITS
 from medbench.builders.coco_ref.questions import CocoAttributeSource
 from medbench.builders.vgmed.sampling import PAPER_TARGET
-from medbench.console import err_console, print_json, stage_progress
-from medbench.llm import options
-from medbench.llm.runner import LLMClient
-
-MAX_PRINTED_SKIPS = 20
+from medbench.console import err_console
 
 
 def demo_coco_root(out: Path) -> Path:
     """Write the COCO replica once under ``<out>/.work/demo-coco``."""
     from medbench.demo import coco
 
-    root = out / ".work" / "demo-coco"
-    marker = root / ".complete"
-    if not marker.exists():
-        import shutil
-
-        shutil.rmtree(root, ignore_errors=True)
-        root.mkdir(parents=True)
-        coco.write(root)
-        marker.write_text("ok\n")
-    return root
+    return demo_replica(out / ".work" / "demo-coco", coco.write)
 
 
 def llm_summary(source: CocoAttributeSource) -> str:
     stats = source.summary()
     asked = f"{stats['unique_labels']} categories × {stats['requests_per_label']}"
-    if stats["backend"] == "template":
-        return f"attribute questions: offline templates, {asked}"
-    return (
-        f"attribute questions: {stats['backend']}:{stats['model']}, {asked} requests, "
-        f"{stats['cache_hits']} from cache, {stats['calls']} calls, "
-        f"{stats['failures']} failed ({len(stats['labels_on_templates'])} categories on "
-        f"templates), {stats['prompt_tokens'] + stats['completion_tokens']} tokens"
-    )
+    fallback = f"{len(stats['labels_on_templates'])} categories on templates"
+    return attribute_questions_line(stats, asked, f"{asked} requests", fallback)
 
 
+@with_llm_options
 def coco_ref_command(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output dataset folder.")],
+    out: OutDir,
     coco_root: Annotated[
         Path | None,
         typer.Option(
@@ -87,17 +82,9 @@ def coco_ref_command(
         ),
     ] = 1,
     workers: Annotated[int, typer.Option(help="Threads decoding the sampled images.", min=1)] = 4,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print a JSON summary on stdout.")
-    ] = False,
-    llm: options.Backend = None,
-    llm_base_url: options.BaseUrl = None,
-    llm_model: options.Model = None,
-    llm_concurrency: options.Concurrency = 32,
-    llm_timeout: options.Timeout = 120.0,
-    llm_attempts: options.Attempts = 6,
-    llm_cache: options.CachePath = None,
-    no_llm_cache: options.NoCache = False,
+    as_json: AsJson = False,
+    *,
+    llm_options: LLMOptions,
 ) -> None:
     """Build the COCO reference set: VGMED's question pipeline on COCO image–box pairs.
 
@@ -105,10 +92,8 @@ def coco_ref_command(
     with a localization and an attribute question. Attribute questions come from an LLM asked
     once per unique category (see the LLM options); without one, medbench's offline templates
     write them (rows say so). Skipped annotations and images are in report/skipped.csv."""
-    if demo == (coco_root is not None):
-        err_console.print("[red]error:[/] give exactly one of --coco-root or --demo")
-        raise typer.Exit(2)
-    try:
+    require_root_or_demo(coco_root, demo, "--coco-root")
+    with exit_2_on(BuildError, KeyError, ValueError, RuntimeError):
         root = demo_coco_root(out) if demo else coco_root
         config = CocoBuildConfig(
             coco_root=root,
@@ -120,54 +105,30 @@ def coco_ref_command(
             questions_per_label=questions_per_label,
             workers=workers,
         )
-        settings = options.resolve_settings(
-            llm,
-            llm_base_url,
-            llm_model,
-            llm_concurrency,
-            llm_timeout,
-            llm_attempts,
-            llm_cache,
-            no_llm_cache,
-        )
-        with (
-            stage_progress() as progress,
-            LLMClient(settings, seed=seed, progress=progress) as client,
-        ):
+        with progress_and_llm(llm_options, seed) as (progress, client):
             source = CocoAttributeSource(client, per_label=questions_per_label)
             result = build_coco_ref(config, attribute_source=source, progress=progress)
-    except (BuildError, KeyError, ValueError, RuntimeError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        err_console.print(f"[red]error:[/] {message}", soft_wrap=True)
-        raise typer.Exit(2) from None
 
     # crowd regions and tiny boxes are expected by the thousand: counted, not printed
     problems = [s for s in result.skipped if s.kind not in ("iscrowd", "tiny_box")]
-    for skip in problems[:MAX_PRINTED_SKIPS]:
-        err_console.print(f"[yellow]skipped[/] {skip.line()}", highlight=False, soft_wrap=True)
-    if len(problems) > MAX_PRINTED_SKIPS:
-        err_console.print(f"… {len(problems) - MAX_PRINTED_SKIPS} more in report/skipped.csv")
-    kinds = Counter(s.kind for s in result.skipped)
+    print_skips([skip.line() for skip in problems], more_in="report/skipped.csv")
     err_console.print(
         f"COCO {result.split.name} → {out}: {len(result.selected)} pairs "
         f"({len({c.label for c in result.selected})} categories), {result.rows} rows in "
-        f"{len(result.shards)} shard(s); skipped: "
-        + (", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "none")
-        + " (report/skipped.csv)",
+        f"{len(result.shards)} shard(s); skipped: {count_kinds(result.skipped)} "
+        "(report/skipped.csv)",
         soft_wrap=True,
         highlight=False,
     )
     err_console.print(llm_summary(source), soft_wrap=True, highlight=False)
-    if as_json:
-        print_json(
-            {
-                "out": str(out),
-                "coco_split": result.split.name,
-                "splits_found": result.splits_found,
-                "pairs": len(result.selected),
-                "rows": result.rows,
-                "shards": [vars(s) for s in result.shards],
-                "skipped": [vars(s) for s in result.skipped],
-                "llm": source.summary(),
-            }
-        )
+    print_json_summary(
+        as_json,
+        out,
+        coco_split=result.split.name,
+        splits_found=result.splits_found,
+        pairs=len(result.selected),
+        rows=result.rows,
+        shards=[vars(s) for s in result.shards],
+        skipped=[vars(s) for s in result.skipped],
+        llm=source.summary(),
+    )

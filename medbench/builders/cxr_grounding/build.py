@@ -4,7 +4,6 @@ manifest, report, card."""
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,21 +109,6 @@ class BuildResult:
     read: ReadResult
     shards: list[ShardInfo]
     manifest: dict
-
-
-def demo_roots(name: str, out: Path) -> tuple[Path, Path]:
-    """Write the benchmark's layout replica once under ``<out>/.work``; (source, image) roots."""
-    import importlib
-
-    module = importlib.import_module(f"medbench.demo.cxr.{BENCHMARKS[name].demo}")
-    root = out / ".work" / f"demo-{name}"
-    marker = root / ".complete"
-    if not marker.exists():
-        shutil.rmtree(root, ignore_errors=True)
-        root.mkdir(parents=True)
-        module.write(root)
-        marker.write_text("ok\n")
-    return module.source_root(root), module.image_root(root)
 
 
 def build(

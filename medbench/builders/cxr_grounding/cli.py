@@ -4,17 +4,25 @@ benchmark, all with the same options. ``register_commands(app)`` mounts them.
 No ``from __future__ import annotations`` here: the option help texts are chosen per command
 inside ``make_command``, so the annotations must be evaluated when each command is made."""
 
-from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from medbench.builders.cxr_grounding.build import BENCHMARKS, build, demo_roots
+from medbench.builders.cli_common import (
+    MAX_PRINTED_SKIPS,
+    AsJson,
+    OutDir,
+    count_kinds,
+    demo_replica,
+    exit_2_on,
+    print_json_summary,
+    print_skips,
+    require_root_or_demo,
+)
+from medbench.builders.cxr_grounding.build import BENCHMARKS, build
 from medbench.builders.cxr_grounding.records import BuildError
-from medbench.console import err_console, print_json
-
-MAX_PRINTED = 20
+from medbench.console import err_console
 
 SOURCE_HELP = {
     "ms-cxr": "Folder holding MS_CXR_Local_Alignment_v1.0.0.csv or v1.1.0.csv (PhysioNet ms-cxr).",
@@ -42,9 +50,18 @@ SUMMARY = {
 }
 
 
+def demo_roots(name: str, out: Path) -> tuple[Path, Path]:
+    """Write the benchmark's layout replica once under ``<out>/.work``; (source, image) roots."""
+    import importlib
+
+    module = importlib.import_module(f"medbench.demo.cxr.{BENCHMARKS[name].demo}")
+    root = demo_replica(out / ".work" / f"demo-{name}", module.write)
+    return module.source_root(root), module.image_root(root)
+
+
 def make_command(name: str):
     def command(
-        out: Annotated[Path, typer.Option("--out", "-o", help="Output dataset folder.")],
+        out: OutDir,
         source_root: Annotated[
             Path | None, typer.Option("--source-root", help=SOURCE_HELP[name])
         ] = None,
@@ -62,31 +79,19 @@ def make_command(name: str):
                 "so and `medbench publish` refuses a public push).",
             ),
         ] = False,
-        as_json: Annotated[
-            bool, typer.Option("--json", help="Print a JSON summary on stdout.")
-        ] = False,
+        as_json: AsJson = False,
     ) -> None:
-        if demo == (source_root is not None):
-            err_console.print("[red]error:[/] give exactly one of --source-root or --demo")
-            raise typer.Exit(2)
-        try:
+        require_root_or_demo(source_root, demo)
+        with exit_2_on(BuildError, highlight=False):
             if demo:
                 source_root, demo_images = demo_roots(name, out)
                 image_root = image_root or demo_images
             assert source_root is not None
             result = build(name, out, source_root, image_root, embed_images=embed_images, demo=demo)
-        except BuildError as exc:
-            err_console.print(f"[red]error:[/] {exc}", soft_wrap=True, highlight=False)
-            raise typer.Exit(2) from None
 
         read = result.read
-        for skip in read.skipped[:MAX_PRINTED]:
-            err_console.print(
-                f"[yellow]skipped[/] {skip.item}: {skip.kind}: {skip.reason}",
-                soft_wrap=True,
-                highlight=False,
-            )
-        for issue in read.image_issues[:MAX_PRINTED]:
+        print_skips([f"{skip.item}: {skip.kind}: {skip.reason}" for skip in read.skipped])
+        for issue in read.image_issues[:MAX_PRINTED_SKIPS]:
             err_console.print(
                 f"[yellow]image {issue.problem}[/] {issue.image_path}: {issue.outcome}",
                 soft_wrap=True,
@@ -94,30 +99,26 @@ def make_command(name: str):
             )
         counts = result.manifest["counts"]
         splits = ", ".join(f"{s} {c['rows']}" for s, c in counts["by_split"].items())
-        kinds = Counter(s.kind for s in read.skipped)
         err_console.print(
             f"{name} → {out}: {counts['rows']} rows ({splits}), {counts['boxes']} boxes, "
             f"box counts 0/1/2+ = {counts['by_box_count']['0']}/{counts['by_box_count']['1']}/"
-            f"{counts['by_box_count']['2+']}; skipped: "
-            + (", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "none")
-            + f"; {len(read.image_issues)} image(s) missing or unreadable"
+            f"{counts['by_box_count']['2+']}; skipped: {count_kinds(read.skipped)}"
+            f"; {len(read.image_issues)} image(s) missing or unreadable"
             + (f"; images embedded ({counts['images_embedded']})" if embed_images else "")
             + " (report/)",
             soft_wrap=True,
             highlight=False,
         )
-        if as_json:
-            print_json(
-                {
-                    "out": str(out),
-                    "benchmark": name,
-                    "rows": counts["rows"],
-                    "counts": counts,
-                    "shards": result.manifest["shards"],
-                    "skipped": result.manifest["skipped"],
-                    "image_issues": result.manifest["image_issues"],
-                }
-            )
+        print_json_summary(
+            as_json,
+            out,
+            benchmark=name,
+            rows=counts["rows"],
+            counts=counts,
+            shards=result.manifest["shards"],
+            skipped=result.manifest["skipped"],
+            image_issues=result.manifest["image_issues"],
+        )
 
     command.__doc__ = (
         f"Build {SUMMARY[name]}\n\nRows carry image_path into your licensed image store, not "

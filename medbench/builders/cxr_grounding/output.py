@@ -7,13 +7,10 @@ Rows carry ``image_path`` into the user's licensed image store, not pixels; with
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from datasets.info import DatasetInfo, DatasetInfosDict
-from datasets.splits import SplitDict, SplitInfo
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from medbench import __version__
@@ -26,7 +23,7 @@ from medbench.builders.cxr_grounding.records import (
 )
 from medbench.builders.outputs import package_versions, write_csv, write_json_atomic
 from medbench.builders.shards import SHARD_NAME, ShardInfo, sha256_file, write_split
-from medbench.cards.vgmed import size_category
+from medbench.cards.common import dataset_card_data, write_readme
 from medbench.schemas.fields import to_arrow_row
 from medbench.schemas.gmpg import GROUNDING_ARROW_SCHEMA, GROUNDING_FEATURES
 
@@ -245,7 +242,11 @@ def card_data(manifest: dict, text: BenchmarkText) -> DatasetCardData:
         num_bytes[split] = num_bytes.get(split, 0) + shard["num_bytes"]
     source = manifest["sources"][0]
     embedded, notes = manifest["images_embedded"], manifest["counts"]["notes"]
-    data = DatasetCardData(
+    return dataset_card_data(
+        features=GROUNDING_FEATURES,
+        splits={s: (num_bytes[s], c["rows"]) for s, c in by_split.items()},
+        rows=manifest["counts"]["rows"],
+        total_bytes=sum(num_bytes.values()),
         pretty_name=text.pretty_name,
         license="other",
         license_name=source["id"].lower() + "-terms",
@@ -255,27 +256,7 @@ def card_data(manifest: dict, text: BenchmarkText) -> DatasetCardData:
         language=["en", "es"] if notes.get("queries_in_spanish") else ["en"],
         task_categories=["object-detection", "zero-shot-object-detection"],
         tags=["medical", "chest-x-ray", "visual-grounding", "phrase-grounding", "medbench"],
-        size_categories=[size_category(manifest["counts"]["rows"])],
-        configs=[
-            {
-                "config_name": "default",
-                "data_files": [{"split": s, "path": f"data/{s}-*"} for s in by_split],
-            }
-        ],
     )
-    info = DatasetInfo(
-        features=GROUNDING_FEATURES,
-        splits=SplitDict(
-            {
-                s: SplitInfo(s, num_bytes=num_bytes[s], num_examples=c["rows"])
-                for s, c in by_split.items()
-            }
-        ),
-        download_size=sum(num_bytes.values()),
-        dataset_size=sum(num_bytes.values()),
-    )
-    DatasetInfosDict({"default": info}).to_dataset_card_data(data)
-    return data
 
 
 def write_card(out: Path, manifest: dict, source: SourceInfo, text: BenchmarkText) -> Path:
@@ -296,11 +277,7 @@ def write_card(out: Path, manifest: dict, source: SourceInfo, text: BenchmarkTex
             for s, c in manifest["counts"]["by_split"].items()
         ],
     )
-    path = out / "README.md"
-    tmp = path.with_name(f"README.md.tmp-{os.getpid()}")
-    tmp.write_text(str(card), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_readme(out, card)
 
 
 def write_manifest(out: Path, manifest: dict) -> None:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
+from medbench.builders.cli_common import (
+    AsJson,
+    LLMOptions,
+    OutDir,
+    exit_2_on,
+    print_json_summary,
+    print_table,
+    progress_and_llm,
+    with_llm_options,
+)
 from medbench.builders.dap_prompts.build import (
     DEFAULT_MAX_ROUNDS,
     PAPER_PER_DISEASE,
@@ -16,13 +24,12 @@ from medbench.builders.dap_prompts.build import (
     shortfall_line,
 )
 from medbench.builders.dap_prompts.diseases import DEFAULT_DISEASES, parse_disease_list
-from medbench.console import err_console, print_json, stage_progress
-from medbench.llm import options
-from medbench.llm.runner import LLMClient
+from medbench.console import err_console
 
 
+@with_llm_options
 def dap_prompts_command(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output dataset folder.")],
+    out: OutDir,
     diseases: Annotated[
         str,
         typer.Option(
@@ -47,17 +54,9 @@ def dap_prompts_command(
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 1 if any disease falls short.")
     ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print a JSON summary on stdout.")
-    ] = False,
-    llm: options.Backend = None,
-    llm_base_url: options.BaseUrl = None,
-    llm_model: options.Model = None,
-    llm_concurrency: options.Concurrency = 32,
-    llm_timeout: options.Timeout = 120.0,
-    llm_attempts: options.Attempts = 6,
-    llm_cache: options.CachePath = None,
-    no_llm_cache: options.NoCache = False,
+    as_json: AsJson = False,
+    *,
+    llm_options: LLMOptions,
 ) -> None:
     """Build the DAP disease-description table: PER_DISEASE location-free chest X-ray
     descriptions per disease label, asked of an LLM with paper 000's app. D prompt.
@@ -66,7 +65,7 @@ def dap_prompts_command(
     disease, or repeat one already kept are dropped and listed in report/rejected.csv.
     Without an LLM, medbench's offline sentence patterns answer (rows say 'template'),
     and the shortfall is reported, never padded."""
-    try:
+    with exit_2_on(KeyError, ValueError, RuntimeError, OSError):
         config = DAPPromptsConfig(
             out=out,
             diseases=parse_disease_list(diseases),
@@ -74,41 +73,25 @@ def dap_prompts_command(
             seed=seed,
             max_rounds=max_rounds,
         )
-        settings = options.resolve_settings(
-            llm,
-            llm_base_url,
-            llm_model,
-            llm_concurrency,
-            llm_timeout,
-            llm_attempts,
-            llm_cache,
-            no_llm_cache,
-        )
-        with (
-            stage_progress() as progress,
-            LLMClient(settings, seed=seed, progress=progress) as client,
-        ):
+        with progress_and_llm(llm_options, seed) as (_, client):
             result = build_dap_prompts(config, client)
-    except (KeyError, ValueError, RuntimeError, OSError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        err_console.print(f"[red]error:[/] {message}", soft_wrap=True)
-        raise typer.Exit(2) from None
 
     manifest = result.manifest
-    table = Table(title=f"DAP descriptions → {out}")
-    for column in ("disease", "kept", "candidates", "rejected", "rounds", "stopped"):
-        table.add_column(column)
-    for disease, c in manifest["counts"]["by_disease"].items():
-        rejected = ", ".join(f"{k} {v}" for k, v in c["rejected"].items())
-        table.add_row(
-            disease,
-            f"{c['kept']}/{c['wanted']}",
-            str(c["candidates"]),
-            rejected,
-            str(c["rounds"]),
-            c["stopped"],
-        )
-    err_console.print(table)
+    print_table(
+        f"DAP descriptions → {out}",
+        ("disease", "kept", "candidates", "rejected", "rounds", "stopped"),
+        [
+            (
+                disease,
+                f"{c['kept']}/{c['wanted']}",
+                str(c["candidates"]),
+                ", ".join(f"{k} {v}" for k, v in c["rejected"].items()),
+                str(c["rounds"]),
+                c["stopped"],
+            )
+            for disease, c in manifest["counts"]["by_disease"].items()
+        ],
+    )
     stats = manifest["llm"]
     err_console.print(
         f"{manifest['counts']['rows']} descriptions from {manifest['description_source']}; "
@@ -124,16 +107,14 @@ def dap_prompts_command(
             soft_wrap=True,
             highlight=False,
         )
-    if as_json:
-        print_json(
-            {
-                "out": str(out),
-                "rows": manifest["counts"]["rows"],
-                "by_disease": manifest["counts"]["by_disease"],
-                "shortfalls": result.shortfalls,
-                "llm": stats,
-                "shards": manifest["shards"],
-            }
-        )
+    print_json_summary(
+        as_json,
+        out,
+        rows=manifest["counts"]["rows"],
+        by_disease=manifest["counts"]["by_disease"],
+        shortfalls=result.shortfalls,
+        llm=stats,
+        shards=manifest["shards"],
+    )
     if strict and result.shortfalls:
         raise typer.Exit(1)

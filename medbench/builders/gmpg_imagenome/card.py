@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from datasets.info import DatasetInfo, DatasetInfosDict
-from datasets.splits import SplitDict, SplitInfo
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from medbench.cards.vgmed import size_category
+from medbench.cards.common import dataset_card_data, write_readme
 from medbench.schemas.gmpg import GROUNDING_FEATURES
 
 PRETTY_NAME = "GMPG-ImaGenome"
@@ -158,7 +156,17 @@ def _leakage_text(manifest: dict) -> str:
 def card_data(manifest: dict) -> DatasetCardData:
     shards = manifest["shards"]
     splits = sorted(manifest["table2"].keys() - {"all"})
-    data = DatasetCardData(
+    return dataset_card_data(
+        features=GROUNDING_FEATURES,
+        splits={
+            s: (
+                sum(x["num_bytes"] for x in shards if x["path"].startswith(f"data/{s}-")),
+                manifest["table2"][s]["image_phrase_pairs"],
+            )
+            for s in splits
+        },
+        rows=manifest["counts"]["rows"],
+        total_bytes=sum(x["num_bytes"] for x in shards),
         pretty_name=PRETTY_NAME,
         license="other",
         license_name="physionet-credentialed-health-data-1.5.0",
@@ -168,29 +176,8 @@ def card_data(manifest: dict) -> DatasetCardData:
         language=["en"],
         task_categories=["object-detection", "zero-shot-object-detection"],
         tags=["medical", "chest-x-ray", "phrase-grounding", "gmpg", "medbench", "credentialed"],
-        size_categories=[size_category(manifest["counts"]["rows"])],
         source_datasets=["chest-imagenome", "mimic-cxr"],
-        configs=[
-            {
-                "config_name": "default",
-                "data_files": [{"split": s, "path": f"data/{s}-*"} for s in splits],
-            }
-        ],
     )
-    split_infos = {}
-    for s in splits:
-        num_bytes = sum(x["num_bytes"] for x in shards if x["path"].startswith(f"data/{s}-"))
-        rows = manifest["table2"][s]["image_phrase_pairs"]
-        split_infos[s] = SplitInfo(s, num_bytes=num_bytes, num_examples=rows)
-    total = sum(x["num_bytes"] for x in shards)
-    info = DatasetInfo(
-        features=GROUNDING_FEATURES,
-        splits=SplitDict(split_infos),
-        download_size=total,
-        dataset_size=total,
-    )
-    DatasetInfosDict({"default": info}).to_dataset_card_data(data)
-    return data
 
 
 def render_card(manifest: dict, load_path: str) -> DatasetCard:
@@ -214,9 +201,4 @@ def render_card(manifest: dict, load_path: str) -> DatasetCard:
 
 
 def write_card(out: Path, manifest: dict) -> Path:
-    card = render_card(manifest, load_path=str(out))
-    path = out / "README.md"
-    tmp = out / "README.md.tmp"
-    tmp.write_text(str(card), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_readme(out, render_card(manifest, load_path=str(out)))

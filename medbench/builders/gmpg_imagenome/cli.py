@@ -7,6 +7,16 @@ from typing import Annotated
 
 import typer
 
+from medbench.builders.cli_common import (
+    AsJson,
+    LLMOptions,
+    OutDir,
+    demo_replica,
+    exit_2_on,
+    print_json_summary,
+    usage_error,
+    with_llm_options,
+)
 from medbench.builders.gmpg_imagenome.build import (
     CHUNK_GRAPHS,
     BuildError,
@@ -16,8 +26,7 @@ from medbench.builders.gmpg_imagenome.build import (
 from medbench.builders.gmpg_imagenome.regions import HierarchyError
 from medbench.builders.gmpg_imagenome.reports import SENTENCE_SECTIONS
 from medbench.builders.gmpg_imagenome.specificity import MODES
-from medbench.console import err_console, print_json, stage_progress
-from medbench.llm import options
+from medbench.console import err_console, stage_progress
 from medbench.llm.runner import LLMClient
 
 
@@ -25,15 +34,9 @@ def demo_inputs(out: Path, seed: int) -> dict[str, Path]:
     """Write the layout replica once under ``<out>/.work/imagenome-demo-seed<N>``."""
     from medbench.demo import imagenome
 
-    root = out / ".work" / f"imagenome-demo-seed{seed}"
-    marker = root / ".complete"
-    if not marker.exists():
-        import shutil
-
-        shutil.rmtree(root, ignore_errors=True)
-        root.mkdir(parents=True)
-        imagenome.write(root, seed=seed)
-        marker.write_text("ok\n")
+    root = demo_replica(
+        out / ".work" / f"imagenome-demo-seed{seed}", lambda root: imagenome.write(root, seed=seed)
+    )
     return {
         "imagenome_root": root / imagenome.IMAGENOME,
         "mimic_reports": root / imagenome.REPORTS,
@@ -42,8 +45,9 @@ def demo_inputs(out: Path, seed: int) -> dict[str, Path]:
     }
 
 
+@with_llm_options
 def gmpg_imagenome_command(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output dataset folder.")],
+    out: OutDir,
     imagenome_root: Annotated[
         Path | None,
         typer.Option(
@@ -100,17 +104,9 @@ def gmpg_imagenome_command(
         int, typer.Option(help="Images per LLM batch (memory holds one chunk).", min=1)
     ] = CHUNK_GRAPHS,
     seed: Annotated[int, typer.Option(help="Seed of the --demo replica.")] = 0,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print a JSON summary on stdout.")
-    ] = False,
-    llm: options.Backend = None,
-    llm_base_url: options.BaseUrl = None,
-    llm_model: options.Model = None,
-    llm_concurrency: options.Concurrency = 32,
-    llm_timeout: options.Timeout = 120.0,
-    llm_attempts: options.Attempts = 6,
-    llm_cache: options.CachePath = None,
-    no_llm_cache: options.NoCache = False,
+    as_json: AsJson = False,
+    *,
+    llm_options: LLMOptions,
 ) -> None:
     """Build GMPG-ImaGenome: Chest ImaGenome sentences with zero, one or many anatomy boxes.
 
@@ -119,30 +115,17 @@ def gmpg_imagenome_command(
     MS-CXR studies excluded. Credentialed data: rows point into MIMIC-CXR-JPG, hold no image
     bytes, and `medbench publish` refuses to push them publicly."""
     if demo == (imagenome_root is not None or mimic_reports is not None):
-        err_console.print("[red]error:[/] give --imagenome-root and --mimic-reports, or --demo")
-        raise typer.Exit(2)
+        usage_error("give --imagenome-root and --mimic-reports, or --demo")
     if not demo and (imagenome_root is None or mimic_reports is None):
-        err_console.print("[red]error:[/] --imagenome-root and --mimic-reports go together")
-        raise typer.Exit(2)
+        usage_error("--imagenome-root and --mimic-reports go together")
     if specificity not in MODES:
-        err_console.print(f"[red]error:[/] --specificity must be one of {', '.join(MODES)}")
-        raise typer.Exit(2)
-    settings = options.resolve_settings(
-        llm,
-        llm_base_url,
-        llm_model,
-        llm_concurrency,
-        llm_timeout,
-        llm_attempts,
-        llm_cache,
-        no_llm_cache,
-    )
+        usage_error(f"--specificity must be one of {', '.join(MODES)}")
+    settings = llm_options.settings()
     if specificity != "hierarchy" and settings.backend == "template":
-        err_console.print(
-            f"[red]error:[/] --specificity {specificity} needs an LLM: give --llm-base-url "
+        usage_error(
+            f"--specificity {specificity} needs an LLM: give --llm-base-url "
             "(an OpenAI-compatible server, e.g. `vllm serve`) or --llm vllm"
         )
-        raise typer.Exit(2)
     if demo:
         paths = demo_inputs(out, seed)
     else:
@@ -163,21 +146,20 @@ def gmpg_imagenome_command(
         chunk_graphs=chunk_graphs,
         **paths,
     )
-    try:
-        with stage_progress() as progress:
-            client = (
-                LLMClient(settings, seed=seed, progress=progress)
-                if specificity != "hierarchy"
-                else None
-            )
-            try:
-                result = build_gmpg_imagenome(config, client=client, progress=progress)
-            finally:
-                if client is not None:
-                    client.close()
-    except (BuildError, HierarchyError, OSError, ValueError) as exc:
-        err_console.print(f"[red]error:[/] {exc}", soft_wrap=True, highlight=False)
-        raise typer.Exit(2) from None
+    with (
+        exit_2_on(BuildError, HierarchyError, OSError, ValueError, highlight=False),
+        stage_progress() as progress,
+    ):
+        client = (
+            LLMClient(settings, seed=seed, progress=progress)
+            if specificity != "hierarchy"
+            else None
+        )
+        try:
+            result = build_gmpg_imagenome(config, client=client, progress=progress)
+        finally:
+            if client is not None:
+                client.close()
 
     import json
 
@@ -201,19 +183,17 @@ def gmpg_imagenome_command(
         )
     if not leak["applied"]:
         err_console.print("[yellow]warning:[/] no --ms-cxr: MS-CXR studies were not excluded")
-    if as_json:
-        print_json(
-            {
-                "out": str(out),
-                "rows": result.rows,
-                "graphs_read": result.graphs_read,
-                "errors": len(result.errors),
-                "excluded_images": dict(result.excluded_by_reason),
-                "funnel": manifest["funnel"],
-                "reduction": manifest["reduction"],
-                "table2": manifest["table2"],
-                "specificity": spec,
-                "leakage": leak,
-                "shards": manifest["shards"],
-            }
-        )
+    print_json_summary(
+        as_json,
+        out,
+        rows=result.rows,
+        graphs_read=result.graphs_read,
+        errors=len(result.errors),
+        excluded_images=dict(result.excluded_by_reason),
+        funnel=manifest["funnel"],
+        reduction=manifest["reduction"],
+        table2=manifest["table2"],
+        specificity=spec,
+        leakage=leak,
+        shards=manifest["shards"],
+    )

@@ -11,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from medbench.builders.config import BuildConfigModel
 from medbench.builders.executor import run_tasks
 from medbench.builders.shards import MAX_SHARD_BYTES, ShardInfo, write_split
 from medbench.builders.vgmed.cache import (
@@ -57,9 +58,7 @@ class BuildError(Exception):
     """The build cannot produce anything (e.g. no dataset found); message is one line."""
 
 
-class BuildConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class BuildConfig(BuildConfigModel):
     source_root: Path
     out: Path
     datasets: list[str] = []
@@ -70,13 +69,6 @@ class BuildConfig(BaseModel):
     workers: int = Field(1, ge=1)
     split: str = "test"
     max_shard_bytes: int = MAX_SHARD_BYTES
-
-    def public_dict(self) -> dict:
-        """The config as recorded in the manifest (paths as given, no secrets here)."""
-        data = self.model_dump(mode="json")
-        data["source_root"] = str(self.source_root)
-        data["out"] = str(self.out)
-        return data
 
 
 @dataclass

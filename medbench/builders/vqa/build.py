@@ -21,8 +21,9 @@ from types import ModuleType
 from typing import Literal
 
 from PIL import Image
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from medbench.builders.config import BuildConfigModel
 from medbench.builders.shards import MAX_SHARD_BYTES, SHARD_NAME, ShardInfo, write_split
 from medbench.builders.vqa import huatuo, mmmu, omnimedvqa, pathvqa, pmc_vqa, slake, vqa_rad
 from medbench.builders.vqa.layout import relative_name
@@ -60,9 +61,7 @@ class BuildError(Exception):
     """Nothing can be built; the message is one line."""
 
 
-class VQABuildConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class VQABuildConfig(BuildConfigModel):
     source_root: Path
     out: Path
     benchmarks: list[str] = Field(default_factory=lambda: list(BENCHMARKS))
@@ -73,12 +72,6 @@ class VQABuildConfig(BaseModel):
     languages: tuple[str, ...] = Field(("en",), description="SLAKE question languages")
     workers: int = Field(4, ge=1, description="threads checking images")
     max_shard_bytes: int = MAX_SHARD_BYTES
-
-    def public_dict(self) -> dict:
-        data = self.model_dump(mode="json")
-        data["source_root"] = str(self.source_root)
-        data["out"] = str(self.out)
-        return data
 
 
 @dataclass

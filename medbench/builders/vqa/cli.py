@@ -7,8 +7,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
+from medbench.builders.cli_common import (
+    AsJson,
+    demo_replica,
+    exit_2_on,
+    print_json_summary,
+    print_skips,
+    print_table,
+    require_root_or_demo,
+    usage_error,
+)
 from medbench.builders.vqa.build import (
     BuildError,
     VQABuildConfig,
@@ -16,26 +25,15 @@ from medbench.builders.vqa.build import (
     expand_benchmarks,
     expand_languages,
 )
-from medbench.console import err_console, print_json, stage_progress
+from medbench.console import err_console, stage_progress
 from medbench.schemas.vqa import BENCHMARKS
-
-MAX_PRINTED_SKIPS = 20
 
 
 def demo_vqa_root(out: Path) -> Path:
     """Write the Med-VQA layout replicas once under ``<out>/.work/demo-vqa``."""
     from medbench.demo.vqa import write_all
 
-    root = out / ".work" / "demo-vqa"
-    marker = root / ".complete"
-    if not marker.exists():
-        import shutil
-
-        shutil.rmtree(root, ignore_errors=True)
-        root.mkdir(parents=True)
-        write_all(root)
-        marker.write_text("ok\n")
-    return root
+    return demo_replica(out / ".work" / "demo-vqa", write_all)
 
 
 def vqa_command(
@@ -88,9 +86,7 @@ def vqa_command(
         ),
     ] = None,
     workers: Annotated[int, typer.Option(help="Threads checking images.", min=1)] = 4,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print a JSON summary on stdout.")
-    ] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Build the Med-VQA benchmarks of paper 001 sec. 4 (VQA-RAD, SLAKE, PathVQA, PMC-VQA,
     OmniMedVQA, MMMU Health & Medicine) as one dataset each: <out>/<benchmark>/data/*.parquet.
@@ -100,15 +96,10 @@ def vqa_command(
     Unreadable records and missing images are listed in <out>/<benchmark>/report/skipped.csv;
     the rest builds. Exit code 1 if a benchmark named with --benchmark was not found or had
     no usable record; 2 if nothing was built."""
-    if demo == (source_root is not None):
-        err_console.print("[red]error:[/] give exactly one of --source-root or --demo")
-        raise typer.Exit(2)
+    require_root_or_demo(source_root, demo)
     if input_kind not in ("auto", "native", "huatuo"):
-        err_console.print(
-            f"[red]error:[/] --input must be auto, native or huatuo, not {input_kind!r}"
-        )
-        raise typer.Exit(2)
-    try:
+        usage_error(f"--input must be auto, native or huatuo, not {input_kind!r}")
+    with exit_2_on(BuildError, ValueError):
         chosen = expand_benchmarks(benchmarks or ["all"])
         config = VQABuildConfig(
             source_root=demo_vqa_root(out) if demo else source_root,
@@ -121,34 +112,30 @@ def vqa_command(
         )
         with stage_progress() as progress:
             result = build_vqa(config, progress=progress)
-    except (BuildError, ValueError) as exc:
-        err_console.print(f"[red]error:[/] {exc}", soft_wrap=True)
-        raise typer.Exit(2) from None
 
-    table = Table(title=f"Med-VQA → {out}")
-    for column in ("benchmark", "input", "split", "rows", "closed", "open", "skipped"):
-        table.add_column(column)
+    rows = []
     for build in result.built:
         kinds = Counter(r.answer_type for r in build.rows)
-        table.add_row(
-            build.benchmark,
-            build.input_kind,
-            build.split,
-            str(len(build.rows)),
-            str(kinds["closed"]),
-            str(kinds["open"]),
-            str(len(build.skipped)),
+        rows.append(
+            (
+                build.benchmark,
+                build.input_kind,
+                build.split,
+                str(len(build.rows)),
+                str(kinds["closed"]),
+                str(kinds["open"]),
+                str(len(build.skipped)),
+            )
         )
-    err_console.print(table)
-    printed = 0
-    for build in result.built:
-        for skip in build.skipped:
-            if printed < MAX_PRINTED_SKIPS:
-                line = skip.line(build.benchmark, build.split)
-                err_console.print(f"[yellow]skipped[/] {line}", highlight=False, soft_wrap=True)
-            printed += 1
-    if printed > MAX_PRINTED_SKIPS:
-        err_console.print(f"… {printed - MAX_PRINTED_SKIPS} more in <benchmark>/report/skipped.csv")
+    print_table(
+        f"Med-VQA → {out}",
+        ("benchmark", "input", "split", "rows", "closed", "open", "skipped"),
+        rows,
+    )
+    print_skips(
+        [skip.line(b.benchmark, b.split) for b in result.built for skip in b.skipped],
+        more_in="<benchmark>/report/skipped.csv",
+    )
     for skip in result.unattributed:
         err_console.print(
             f"[yellow]ignored[/] HuatuoGPT-Vision record {skip.source_id}: {skip.reason}",
@@ -163,26 +150,24 @@ def vqa_command(
             )
     for benchmark, why in result.missing.items():
         err_console.print(f"[red]not built[/] {benchmark}: {why}", highlight=False, soft_wrap=True)
-    if as_json:
-        print_json(
-            {
-                "out": str(out),
-                "built": {
-                    b.benchmark: {
-                        "folder": str(b.out),
-                        "input": b.input_kind,
-                        "split": b.split,
-                        "rows": len(b.rows),
-                        "by_answer_type": dict(Counter(r.answer_type for r in b.rows)),
-                        "skipped": [vars(s) for s in b.skipped],
-                        "shards": [vars(s) for s in b.shards],
-                    }
-                    for b in result.built
-                },
-                "missing": result.missing,
-                "unattributed": [vars(s) for s in result.unattributed],
+    print_json_summary(
+        as_json,
+        out,
+        built={
+            b.benchmark: {
+                "folder": str(b.out),
+                "input": b.input_kind,
+                "split": b.split,
+                "rows": len(b.rows),
+                "by_answer_type": dict(Counter(r.answer_type for r in b.rows)),
+                "skipped": [vars(s) for s in b.skipped],
+                "shards": [vars(s) for s in b.shards],
             }
-        )
+            for b in result.built
+        },
+        missing=result.missing,
+        unattributed=[vars(s) for s in result.unattributed],
+    )
     named = {b.strip().lower() for b in (benchmarks or [])} - {"all"}
     empty = {b.benchmark for b in result.built if not b.rows}
     if not result.built or len(empty) == len(result.built):
