@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import zipfile
 
+import pyarrow.parquet as pq
 import pytest
 from datasets import load_dataset
 from typer.testing import CliRunner
@@ -298,3 +299,97 @@ def test_demo_flag_builds_the_replica(tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout[result.stdout.index("{") :])
     assert summary["rows"] == 19 and summary["leakage"]["excluded_images"] == 2
+
+
+def _jpg(spec) -> str:
+    """The image's path in the MIMIC-CXR-JPG layout."""
+    s = spec.subject_id
+    return f"files/p{s[:2]}/p{s}/s{spec.study_id}/{spec.dicom_id}.jpg"
+
+
+def _shard_rows(out) -> list[dict]:
+    """Every row of the build's shards, as stored (image bytes raw, not decoded)."""
+    manifest = json.loads((out / "manifest.json").read_text())
+    return [r for s in manifest["shards"] for r in pq.read_table(out / s["path"]).to_pylist()]
+
+
+def test_embed_images_embeds_the_jpegs_as_shipped_and_lists_the_rest(built, tmp_path):
+    _, plain_out, _, plain_manifest, _ = built
+    assert plain_manifest["images_embedded"] is False
+    assert not (plain_out / "report" / "missing_images.csv").exists()
+    assert "No image bytes are stored" in (plain_out / "README.md").read_text()
+
+    paths = imagenome.write(tmp_path / "replica", seed=0, form="zip")
+    jpg = paths["mimic_jpg"]
+    # the replica ships JPEGs for A, B and I (F's size is only in the metadata CSV, H has
+    # none); I's is damaged here
+    (jpg / _jpg(I)).write_bytes(b"\xff\xd8 not a jpeg")
+    out = tmp_path / "out"
+    summary = _build(paths, out, "--embed-images")
+
+    rows = _shard_rows(out)
+    per_image = {spec.dicom_id: 0 for spec in (A, B, F, H, I)}
+    for row in rows:
+        per_image[row["image_id"]] += 1
+        if row["image_id"] in (A.dicom_id, B.dicom_id):
+            assert row["image"]["bytes"] == (jpg / row["image_path"]).read_bytes()
+        else:
+            assert row["image"] is None, row["image_id"]
+    # everything but the bytes is the plain build's
+    plain = _shard_rows(plain_out)
+    assert [{**r, "image": None} for r in rows] == plain
+
+    listed = (out / "report" / "missing_images.csv").read_text().splitlines()
+    assert listed[0] == "image_path,problem,outcome"
+    by_path = {line.split(",", 1)[0]: line for line in listed[1:]}
+    assert set(by_path) == {_jpg(s) for s in (F, H, I)}
+    assert (
+        ",missing,rows written without image bytes (size from jpg-metadata)" in (by_path[_jpg(F)])
+    )
+    assert ",missing,rows written without image bytes (size unknown)" in (by_path[_jpg(H)])
+    assert ",unreadable: UnidentifiedImageError" in by_path[_jpg(I)]
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    counts = manifest["counts"]
+    assert manifest["images_embedded"] is True and manifest["config"]["embed_images"] is True
+    assert counts["images_embedded"] == 2
+    assert counts["rows_with_image_bytes"] == per_image[A.dicom_id] + per_image[B.dicom_id]
+    assert counts["image_issues_by_problem"] == {"missing": 2, "unreadable": 1}
+    assert summary["images"]["image_issues"] == 3
+    sources = {s["id"]: s for s in manifest["sources"]}
+    assert sources["mimic-cxr-jpg"]["images_embedded"] is True
+    card = (out / "README.md").read_text()
+    assert "embeds the MIMIC-CXR-JPG images (`--embed-images`) for local use only" in card
+    assert "No image bytes are stored" not in card
+    # the Hub's Image feature decodes them
+    train = load_dataset(str(out), split="train", download_mode="force_redownload")
+    decoded = next(r for r in train if r["image_id"] == A.dicom_id)["image"]
+    assert decoded.size == A.size
+
+    # publish refuses a public push; the folder is otherwise valid (a private dry run passes)
+    result = runner.invoke(app, ["publish", str(out), "--repo-id", "org/x", "--dry-run"])
+    assert result.exit_code == 2 and "refusing a public upload" in result.output
+    result = runner.invoke(
+        app, ["publish", str(out), "--repo-id", "org/x", "--dry-run", "--private"]
+    )
+    assert result.exit_code == 0, result.output
+
+    # a rebuild without --embed-images into the same folder drops the bytes and the list
+    again = _build(paths, out)
+    assert [s["sha256"] for s in again["shards"]] == [s["sha256"] for s in plain_manifest["shards"]]
+    assert not (out / "report" / "missing_images.csv").exists()
+
+
+def test_embed_images_needs_the_jpg_folder(built, tmp_path):
+    paths = built[0]
+    args = ["build", "gmpg-imagenome", "--out", str(tmp_path / "x"), "--embed-images"]
+    args += ["--imagenome-root", str(paths["imagenome_root"])]
+    args += ["--mimic-reports", str(paths["mimic_reports"])]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: --embed-images needs --mimic-jpg (the MIMIC-CXR-JPG folder the bytes come from)"
+    ]
+    result = runner.invoke(app, [*args, "--mimic-jpg", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2 and "needs the MIMIC-CXR-JPG folder" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

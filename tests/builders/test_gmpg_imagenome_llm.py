@@ -6,6 +6,7 @@ validates falls back to the hierarchy, listed."""
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 from datasets import load_dataset
@@ -134,3 +135,81 @@ def test_both_reports_agreement(server, replica, tmp_path):
     listed = (tmp_path / "out" / "report" / "specificity_disagreements.csv").read_text()
     assert listed.count("\n") == 1 + 2
     assert "small left apical pneumothorax" in listed
+
+
+def _one_line_error(result) -> str:
+    """The command failed with exit 2 and a single ``error: ...`` line, no traceback."""
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "Traceback" not in result.output, result.output
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (
+            ["--llm", "bogus"],
+            "error: --llm 'bogus': Input should be 'openai', 'vllm' or 'template'",
+        ),
+        (["--llm", "template"], "error: --specificity llm needs an LLM"),
+    ],
+)
+def test_bad_llm_options_are_one_line_errors(tmp_path, extra, expected):
+    out = tmp_path / "out"
+    args = ["build", "gmpg-imagenome", "--demo", "--out", str(out), "--specificity", "llm"]
+    result = runner.invoke(app, [*args, *extra])
+    assert _one_line_error(result).startswith(expected)
+    assert not out.exists()  # refused before anything was written
+
+
+def test_bad_llm_environment_is_named(tmp_path, monkeypatch):
+    monkeypatch.setenv("MEDBENCH_LLM", "nope")
+    args = ["build", "gmpg-imagenome", "--demo", "--out", str(tmp_path), "--specificity", "both"]
+    assert _one_line_error(runner.invoke(app, args)).startswith("error: $MEDBENCH_LLM 'nope':")
+
+
+def test_vllm_without_the_package_is_a_one_line_error(tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+
+    def find_spec(name, *args):
+        return None if name == "vllm" else real(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    args = ["build", "gmpg-imagenome", "--demo", "--out", str(tmp_path), "--specificity", "llm"]
+    line = _one_line_error(runner.invoke(app, [*args, "--llm", "vllm"]))
+    assert line.startswith("error: --llm vllm needs the vllm package")
+
+
+def _llm_args(paths, out, base_url, cache) -> list[str]:
+    args = ["build", "gmpg-imagenome", "--out", str(out), "--specificity", "llm"]
+    args += ["--imagenome-root", str(paths["imagenome_root"])]
+    args += ["--mimic-reports", str(paths["mimic_reports"])]
+    return [*args, "--llm-base-url", base_url, "--llm-model", "stand-in", "--llm-cache", str(cache)]
+
+
+def test_an_llm_that_answers_nothing_stops_the_build_after_one_request(server, replica, tmp_path):
+    server.reset()
+    # the stand-in knows no such model: 404 for every request, nothing ever answered
+    args = _llm_args(replica, tmp_path / "out", server.base_url, tmp_path / "cache.sqlite")
+    line = _one_line_error(runner.invoke(app, [*args, "--llm-model", "no-such-model"]))
+    assert line.startswith(f"error: --specificity llm: the openai LLM at {server.base_url} ")
+    assert "answered none of 1 request(s): HTTP 404" in line
+    assert server.requests_received == 1  # one request ahead of the batch, not all ten
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    args = _llm_args(replica, tmp_path / "out2", url, tmp_path / "cache.sqlite")
+    line = _one_line_error(runner.invoke(app, [*args, "--llm-attempts", "1"]))
+    assert "answered none of 1 request(s): gave up after 1 attempts: connection failed" in line
+
+
+def test_an_unusable_response_cache_is_a_one_line_error(server, replica, tmp_path):
+    cache = tmp_path / "cache.sqlite"
+    cache.write_bytes(b"this is not a SQLite database" * 100)
+    args = _llm_args(replica, tmp_path / "out", server.base_url, cache)
+    assert str(cache) in _one_line_error(runner.invoke(app, args))

@@ -334,3 +334,20 @@ def test_sample_id_is_the_stable_hash_of_dataset_image_and_sentence():
     from medbench.hashing import stable_hash
 
     assert _sample_id("d1", "no pneumothorax") == stable_hash(DATASET, "d1", "no pneumothorax")
+
+
+def test_sink_flushes_by_image_bytes(tmp_path):
+    """Rows with image bytes end a batch (one row group) once its images pass batch_bytes, so
+    memory never holds more than about that much image data per split."""
+    sink = ShardSink(tmp_path, GROUNDING_ARROW_SCHEMA, batch_rows=1000, batch_bytes=1000)
+    image = bytes(range(256)) * 2  # 512 bytes: a batch ends at every second row
+    for i in range(7):
+        sink.add("train", {**_row(i), "image": {"bytes": image, "path": None}}, len(image))
+    for i in range(7, 10):
+        sink.add("train", _row(i))  # no image: counts rows only
+    (shard,) = sink.close()
+    parquet = pq.ParquetFile(tmp_path / shard.path)
+    sizes = [parquet.metadata.row_group(g).num_rows for g in range(parquet.num_row_groups)]
+    assert sizes == [2, 2, 2, 4]
+    rows = parquet.read().to_pylist()
+    assert [r["image"]["bytes"] if r["image"] else None for r in rows] == [image] * 7 + [None] * 3

@@ -4,6 +4,7 @@ grounding rows (sentence → zero, one or many anatomy boxes) after a three-stag
 Modules, in the order a graph meets them: ``scene_graph`` (streaming reader, folder or zip),
 ``inputs`` (splits, gold images, image sizes), ``leakage`` (MS-CXR), ``pairs`` (step 1,
 inversion and boxes), ``regions`` + ``regions.yaml`` (hierarchy and its containment check),
-``specificity`` (stage 1), ``negatives`` (stage 2), ``reports`` (stage 3 sentences), ``sink``
-(streaming shards), ``stats`` (funnel, table 2), ``build``, ``report``, ``card``, ``cli``.
+``specificity`` (stage 1), ``negatives`` (stage 2), ``reports`` (stage 3 sentences), ``images``
+(``--embed-images``), ``sink`` (streaming shards), ``stats`` (funnel, table 2), ``build``,
+``report``, ``card``, ``cli``.
 """

@@ -5,7 +5,9 @@ Streaming: graphs are read one at a time (folder or zip) and processed in chunks
 ``chunk_graphs`` images (the unit an LLM batch is asked for); each finished image's rows go
 straight to the shard sink. What stays in memory for the whole build is bounded by the tables
 around the graphs (the splits index, MS-CXR, the MIMIC-CXR-JPG metadata if used), the LLM
-answers (one short entry per unique sentence–region set) and fixed-size counters.
+answers (one short entry per unique sentence–region set) and fixed-size counters. With
+``embed_images`` each image's JPEG is read when its rows are written, and the sink flushes by
+image bytes, so image data in memory stays bounded too.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from medbench.builders.gmpg_imagenome import negatives
+from medbench.builders.gmpg_imagenome.images import ImageEmbedder
 from medbench.builders.gmpg_imagenome.inputs import (
     AVOID_SPLITS,
     ImageEntry,
@@ -85,6 +88,7 @@ class GmpgConfig:
     limit: int | None = None  # first N graphs (in dicom-id order) only
     chunk_graphs: int = CHUNK_GRAPHS
     max_shard_bytes: int = MAX_SHARD_BYTES
+    embed_images: bool = False  # JPEG bytes from mimic_jpg in the rows (local use only)
 
     def public_dict(self) -> dict:
         return {
@@ -94,6 +98,7 @@ class GmpgConfig:
             "limit": self.limit,
             "chunk_graphs": self.chunk_graphs,
             "mimic_jpg": self.mimic_jpg is not None,
+            "embed_images": self.embed_images,
             "ms_cxr": self.ms_cxr.name if self.ms_cxr else None,
         }
 
@@ -123,6 +128,7 @@ class BuildResult:
     report_counts: Counter = field(default_factory=Counter)
     size_metadata_file: str | None = None  # MIMIC-CXR-JPG metadata CSV, if it was read
     skipped_graph_entries: int = 0  # objects / attribute entries with unusable fields
+    images: ImageEmbedder | None = None  # with embed_images
 
     @property
     def rows(self) -> int:
@@ -136,6 +142,7 @@ class _Image:
     graph: SceneGraph
     entry: ImageEntry
     size: tuple[int, int] | None
+    size_from: str  # where the size came from (jpg-header, jpg-metadata, ...)
     sentences: list[Sentence]
     added: list[str]  # report sentences linked to no region (stage 3)
 
@@ -210,6 +217,12 @@ class _Builder:
             raise BuildError(str(exc)) from None
         self.reports_root = reports_files_root(Path(config.mimic_reports))
         self.sizes = ImageSizes(config.mimic_jpg)
+        if config.embed_images and (
+            config.mimic_jpg is None or not Path(config.mimic_jpg).is_dir()
+        ):
+            raise BuildError(
+                f"{config.mimic_jpg}: --embed-images needs the MIMIC-CXR-JPG folder (--mimic-jpg)"
+            )
         self.result = BuildResult(
             out=config.out,
             config=config,
@@ -224,6 +237,9 @@ class _Builder:
         self.sink = ShardSink(config.out, GROUNDING_ARROW_SCHEMA, max_bytes=config.max_shard_bytes)
         for name in splits.split_names:
             self.sink.open_split(name)
+        if config.embed_images:  # opened last: its file is closed when run() ends
+            assert config.mimic_jpg is not None
+            self.result.images = ImageEmbedder(Path(config.mimic_jpg), self.sink.staging)
 
     # -- per graph -------------------------------------------------------------------------
 
@@ -265,7 +281,7 @@ class _Builder:
         r.containment.add(valid.boxes)
         sentences = invert(groups, valid)
         added = self._report_sentences(graph, entry, groups)
-        return _Image(graph, entry, size, sentences, added)
+        return _Image(graph, entry, size, where, sentences, added)
 
     def _count_source(
         self, stages: tuple[str, ...], graph: SceneGraph, groups: dict[str, Group]
@@ -327,6 +343,13 @@ class _Builder:
         add_row, sink_add = stats.add_row, self.sink.add
         base = _row_base(image)
         dicom = base["image_id"]
+        nbytes = 0
+        if r.images is not None and (image.sentences or image.added):
+            data = r.images.read(base["image_path"], image.size_from)
+            if data is not None:
+                base["image"] = {"bytes": data, "path": None}
+                nbytes = len(data)
+                r.images.rows += len(image.sentences) + len(image.added)
         size = image.size
         # funnel tallies for this image: [rows, boxes, links, zero-box rows] after each stage
         valid, specific, final = [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]
@@ -375,7 +398,7 @@ class _Builder:
                 "cleanup": trail,
             }
             add_row(len(kept), len(s.text.split()))
-            sink_add(split, row)
+            sink_add(split, row, nbytes)
         for sentence in image.added:
             row = {
                 **base,
@@ -388,7 +411,7 @@ class _Builder:
                 "cleanup": [_NON_GROUNDING_STEP],
             }
             add_row(0, len(sentence.split()))
-            sink_add(split, row)
+            sink_add(split, row, nbytes)
         stages = r.funnel.stages
         ngrounding = [final[0] + len(image.added), final[1], final[2], final[3] + len(image.added)]
         for name, tally in (
@@ -420,6 +443,8 @@ class _Builder:
         try:
             return self._run()
         finally:
+            if self.result.images is not None:
+                self.result.images.close()
             gc.unfreeze()
             if enabled:
                 gc.enable()

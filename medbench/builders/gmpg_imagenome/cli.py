@@ -1,20 +1,28 @@
-"""``medbench build gmpg-imagenome``."""
+"""``medbench build gmpg-imagenome``.
+
+Bad input ends the command with a one-line ``error: ...`` and exit code 2: option values
+(``--llm`` and the other LLM settings included), missing inputs, and an LLM that cannot be used
+(the vllm package absent, the response cache unusable, a server that answers nothing)."""
 
 from __future__ import annotations
 
+import importlib.util
+import sqlite3
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
+from pydantic import ValidationError
+from rich.markup import escape
 
 from medbench.builders.cli_common import (
+    MAX_PRINTED_SKIPS,
     AsJson,
     LLMOptions,
     OutDir,
     demo_replica,
     exit_2_on,
     print_json_summary,
-    usage_error,
     with_llm_options,
 )
 from medbench.builders.gmpg_imagenome.build import (
@@ -28,6 +36,39 @@ from medbench.builders.gmpg_imagenome.reports import SENTENCE_SECTIONS
 from medbench.builders.gmpg_imagenome.specificity import MODES
 from medbench.console import err_console, stage_progress
 from medbench.llm.runner import LLMClient
+from medbench.llm.settings import ENV_BACKEND, LLMSettings
+
+# LLMSettings field -> the option that sets it
+_LLM_FLAGS = {
+    "backend": "--llm",
+    "base_url": "--llm-base-url",
+    "model": "--llm-model",
+    "concurrency": "--llm-concurrency",
+    "timeout_s": "--llm-timeout",
+    "max_attempts": "--llm-attempts",
+    "cache_path": "--llm-cache",
+}
+
+
+def fail(message: str) -> NoReturn:
+    """``error: <message>`` on one line (never wrapped), exit code 2."""
+    err_console.print(f"[red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)
+    raise typer.Exit(2)
+
+
+def llm_settings(llm: LLMOptions) -> LLMSettings:
+    """The LLM settings, or one line naming the bad option and what it accepts."""
+    try:
+        return llm.settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else ""
+            flag = _LLM_FLAGS.get(field, field)
+            if field == "backend" and llm.backend is None:
+                flag = f"${ENV_BACKEND}"
+            problems.append(f"{flag} {error.get('input')!r}: {error['msg']}")
+        fail("; ".join(problems))
 
 
 def demo_inputs(out: Path, seed: int) -> dict[str, Path]:
@@ -68,7 +109,8 @@ def gmpg_imagenome_command(
         typer.Option(
             "--mimic-jpg",
             help="MIMIC-CXR-JPG folder: image sizes from the JPEG headers, else from "
-            "mimic-cxr-2.0.0-metadata.csv.gz. Without it sizes are 0 (unknown).",
+            "mimic-cxr-2.0.0-metadata.csv.gz. Without it sizes are 0 (unknown). "
+            "--embed-images reads the JPEGs from here.",
         ),
     ] = None,
     ms_cxr: Annotated[
@@ -104,6 +146,16 @@ def gmpg_imagenome_command(
         int, typer.Option(help="Images per LLM batch (memory holds one chunk).", min=1)
     ] = CHUNK_GRAPHS,
     seed: Annotated[int, typer.Option(help="Seed of the --demo replica.")] = 0,
+    embed_images: Annotated[
+        bool,
+        typer.Option(
+            "--embed-images",
+            help="Store each image's JPEG from --mimic-jpg in its rows (local use only; the "
+            "manifest and card say so and `medbench publish` refuses a public push). Missing "
+            "or unreadable images are listed in report/missing_images.csv and their rows are "
+            "written without bytes.",
+        ),
+    ] = False,
     as_json: AsJson = False,
     *,
     llm_options: LLMOptions,
@@ -112,20 +164,29 @@ def gmpg_imagenome_command(
 
     Paper 002's cleanup: (1) keep each sentence's most specific regions, (2) zero boxes for
     sentences with only negative findings, (3) add report sentences linked to no region;
-    MS-CXR studies excluded. Credentialed data: rows point into MIMIC-CXR-JPG, hold no image
-    bytes, and `medbench publish` refuses to push them publicly."""
+    MS-CXR studies excluded. Credentialed data: rows point into MIMIC-CXR-JPG and hold no image
+    bytes (unless --embed-images, for local use only); `medbench publish` refuses to push them
+    publicly."""
     if demo == (imagenome_root is not None or mimic_reports is not None):
-        usage_error("give --imagenome-root and --mimic-reports, or --demo")
+        fail("give --imagenome-root and --mimic-reports, or --demo")
     if not demo and (imagenome_root is None or mimic_reports is None):
-        usage_error("--imagenome-root and --mimic-reports go together")
+        fail("--imagenome-root and --mimic-reports go together")
     if specificity not in MODES:
-        usage_error(f"--specificity must be one of {', '.join(MODES)}")
-    settings = llm_options.settings()
-    if specificity != "hierarchy" and settings.backend == "template":
-        usage_error(
-            f"--specificity {specificity} needs an LLM: give --llm-base-url "
-            "(an OpenAI-compatible server, e.g. `vllm serve`) or --llm vllm"
-        )
+        fail(f"--specificity must be one of {', '.join(MODES)}")
+    if embed_images and not demo and mimic_jpg is None:
+        fail("--embed-images needs --mimic-jpg (the MIMIC-CXR-JPG folder the bytes come from)")
+    settings = llm_settings(llm_options)
+    if specificity != "hierarchy":
+        if settings.backend == "template":
+            fail(
+                f"--specificity {specificity} needs an LLM: give --llm-base-url "
+                "(an OpenAI-compatible server, e.g. `vllm serve`) or --llm vllm"
+            )
+        if settings.backend == "vllm" and importlib.util.find_spec("vllm") is None:
+            fail(
+                "--llm vllm needs the vllm package and a CUDA GPU: pip install "
+                "'medbench[vllm]' (or use --llm openai with a `vllm serve` URL)"
+            )
     if demo:
         paths = demo_inputs(out, seed)
     else:
@@ -144,10 +205,21 @@ def gmpg_imagenome_command(
         sections=sections or SENTENCE_SECTIONS,
         limit=limit,
         chunk_graphs=chunk_graphs,
+        embed_images=embed_images,
         **paths,
     )
+    # RuntimeError: BuildError, LLMUnavailable, the response cache's CacheError, a vllm backend
+    # that cannot start; sqlite3.Error: a cache file that cannot be opened
     with (
-        exit_2_on(BuildError, HierarchyError, OSError, ValueError, highlight=False),
+        exit_2_on(
+            BuildError,
+            HierarchyError,
+            OSError,
+            ValueError,
+            RuntimeError,
+            sqlite3.Error,
+            highlight=False,
+        ),
         stage_progress() as progress,
     ):
         client = (
@@ -183,6 +255,20 @@ def gmpg_imagenome_command(
         )
     if not leak["applied"]:
         err_console.print("[yellow]warning:[/] no --ms-cxr: MS-CXR studies were not excluded")
+    images = result.images
+    if images is not None:
+        for path, problem, outcome in images.first_issues[:MAX_PRINTED_SKIPS]:
+            err_console.print(
+                f"[yellow]image {escape(problem)}[/] {escape(path)}: {escape(outcome)}",
+                soft_wrap=True,
+                highlight=False,
+            )
+        err_console.print(
+            f"images embedded (local use only): {images.images} images in {images.rows} rows; "
+            f"{sum(images.issues.values())} missing or unreadable (report/missing_images.csv)",
+            soft_wrap=True,
+            highlight=False,
+        )
     print_json_summary(
         as_json,
         out,
@@ -196,4 +282,6 @@ def gmpg_imagenome_command(
         specificity=spec,
         leakage=leak,
         shards=manifest["shards"],
+        images_embedded=manifest["images_embedded"],
+        **({"images": images.summary()} if images is not None else {}),
     )

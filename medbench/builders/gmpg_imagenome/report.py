@@ -1,11 +1,13 @@
 """``manifest.json`` and ``report/`` of a GMPG-ImaGenome build: the funnel, paper 002 table 2,
-the hierarchy check, the deciders' counts, and every image left out with its reason."""
+the hierarchy check, the deciders' counts, every image left out with its reason and, with
+``--embed-images``, every image whose bytes could not be embedded."""
 
 from __future__ import annotations
 
 from medbench import __version__
 from medbench.builders.gmpg_imagenome import negatives
 from medbench.builders.gmpg_imagenome.build import BuildResult
+from medbench.builders.gmpg_imagenome.images import ISSUES_FILE
 from medbench.builders.gmpg_imagenome.specificity import PROMPT_ID
 from medbench.builders.gmpg_imagenome.stats import SplitStats
 from medbench.builders.outputs import package_versions, write_csv, write_json_atomic
@@ -21,6 +23,7 @@ PAPER_REDUCTION = 0.896  # paper 002 sec. 3.4.1: sentence-box pairs, source -> c
 
 def _sources(result: BuildResult) -> list[dict]:
     rows = result.rows
+    embedded = result.images is not None
     common = {
         "license": PHYSIONET_LICENSE,
         "license_url": PHYSIONET_LICENSE_URL,
@@ -49,9 +52,15 @@ def _sources(result: BuildResult) -> list[dict]:
             "id": "mimic-cxr-jpg",
             "title": "MIMIC-CXR-JPG v2",
             "homepage": "https://physionet.org/content/mimic-cxr-jpg/2.0.0/",
-            "use": "image_path points into it; image sizes; no image bytes are stored",
+            "use": "image_path points into it; image sizes; "
+            + (
+                "image bytes embedded (--embed-images, local use only)"
+                if embedded
+                else "no image bytes are stored"
+            ),
             **common,
             "found": result.config.mimic_jpg is not None,
+            "images_embedded": embedded,
             "pairs": rows,
         },
         {
@@ -113,6 +122,8 @@ def write_manifest(result: BuildResult, client: LLMClient | None) -> dict:
         },
         "packages": package_versions(),
         "prompts": prompts,
+        # image bytes in the shards make the build itself a copy of MIMIC-CXR-JPG images
+        "images_embedded": result.images is not None,
         "counts": {
             "rows": result.rows,
             "images": sum(s.images for s in result.split_stats.values()),
@@ -127,6 +138,7 @@ def write_manifest(result: BuildResult, client: LLMClient | None) -> dict:
             "linked_regions_without_object_by_region": dict(
                 sorted(result.no_object_by_region.items())
             ),
+            **(result.images.summary() if result.images is not None else {}),
         },
         "funnel": funnel.as_list(),
         "reduction": {
@@ -249,6 +261,10 @@ def write_report(result: BuildResult) -> None:
         ],
     )
     write_csv(folder / "errors.csv", ["file", "error"], [list(e) for e in result.errors])
+    if result.images is not None:
+        result.images.publish(folder)
+    else:  # an earlier --embed-images build's list would describe images this build lacks
+        (folder / ISSUES_FILE).unlink(missing_ok=True)
     write_csv(
         folder / "negative_rules.csv",
         ["rule", "sentences", "zero_boxes"],

@@ -6,6 +6,8 @@ to a staging file per split in batches (one Parquet row group each) and a new st
 started whenever the current one passes ``max_bytes`` (Arrow in-memory bytes, as the Hub's
 limit is meant), so memory holds one batch per split. Only when the split is complete, and the
 shard count known, is each staged file renamed to ``data/<split>-NNNNN-of-NNNNN.parquet``.
+With image bytes in the rows (``--embed-images``) a batch also ends once its images pass
+``batch_bytes``, so memory holds at most about that much image data per split.
 Shards of an earlier build that are not part of the new set are removed last; a crashed build
 leaves only ``.work/staging`` behind.
 """
@@ -28,11 +30,13 @@ from medbench.builders.shards import (
 )
 
 BATCH_ROWS = 10_000  # rows per write (one row group): text rows, no image bytes
+BATCH_BYTES = 64 * 1024 * 1024  # image bytes per write, when rows carry them
 
 
 @dataclass
 class _SplitState:
     buffer: list[dict] = field(default_factory=list)
+    buffer_bytes: int = 0  # image bytes in the buffer
     staged: list[Path] = field(default_factory=list)
     rows_per_file: list[int] = field(default_factory=list)
     writer: pq.ParquetWriter | None = None
@@ -47,11 +51,13 @@ class ShardSink:
         *,
         max_bytes: int = MAX_SHARD_BYTES,
         batch_rows: int = BATCH_ROWS,
+        batch_bytes: int = BATCH_BYTES,
     ):
         self.out = out
         self.schema = schema
         self.max_bytes = max_bytes
         self.batch_rows = batch_rows
+        self.batch_bytes = batch_bytes
         self.staging = out / ".work" / "staging"
         self.staging.mkdir(parents=True, exist_ok=True)
         self._splits: dict[str, _SplitState] = {}
@@ -60,10 +66,12 @@ class ShardSink:
         """Make sure the split gets a file even if no row arrives."""
         self._splits.setdefault(split, _SplitState())
 
-    def add(self, split: str, row: dict) -> None:
+    def add(self, split: str, row: dict, image_bytes: int = 0) -> None:
+        """``image_bytes``: the size of the image the row carries (0 without one)."""
         state = self._splits.setdefault(split, _SplitState())
         state.buffer.append(row)
-        if len(state.buffer) >= self.batch_rows:
+        state.buffer_bytes += image_bytes
+        if len(state.buffer) >= self.batch_rows or state.buffer_bytes >= self.batch_bytes:
             self._flush(split, state)
 
     def _flush(self, split: str, state: _SplitState) -> None:
@@ -71,6 +79,7 @@ class ShardSink:
             return
         table = pa.Table.from_pylist(state.buffer, schema=self.schema)
         state.buffer = []
+        state.buffer_bytes = 0
         if state.writer is not None and state.bytes_in_file + table.nbytes > self.max_bytes:
             state.writer.close()
             state.writer = None

@@ -7,7 +7,10 @@ sentences with two or more boxed regions need a decision. LLM requests are de-du
 (normalised sentence, region set): "No pneumothorax." linked to the same regions is asked
 once however many reports say it; both counts are reported. With ``both``, rows follow the
 LLM (the paper's decider) and the report gives the two deciders' agreement. A request the LLM
-fails to answer validly falls back to the hierarchy, and the trail says so.
+fails to answer validly falls back to the hierarchy, and the trail says so. An LLM that has
+answered nothing at all in the build (server unreachable, wrong URL, refused key) is a setup
+error, not a run of fallbacks: ``LLMUnavailable``. To find that out fast, until the first answer
+arrives each batch sends one request ahead of the rest.
 """
 
 from __future__ import annotations
@@ -19,12 +22,16 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from medbench.builders.gmpg_imagenome.regions import Hierarchy, region_order
-from medbench.llm.runner import LLMClient, LLMRequest
+from medbench.llm.runner import LLMClient, LLMRequest, LLMResult
 from medbench.prompts import load_template
 
 PROMPT_ID = "imagenome-region-specificity"
 MODES = ("hierarchy", "llm", "both")
 MAX_DISAGREEMENTS = 200  # listed in report/specificity_disagreements.csv
+
+
+class LLMUnavailable(RuntimeError):
+    """The LLM answered none of the requests sent to it: the build stops."""
 
 
 class Decision(NamedTuple):
@@ -144,13 +151,39 @@ class SpecificityStage:
             LLMRequest.of(self.template, sentence=todo[d][0], regions=list(todo[d][1]))
             for d in digests
         ]
-        results = self.client.run(requests, stage="region specificity (LLM)")
+        results = self._ask(requests)
         for digest, result in zip(digests, results, strict=True):
             if result.output is not None:
                 keep = tuple(region_order(result.output.keep))  # type: ignore[attr-defined]
                 self._llm[digest] = _Answer(self._keeps.setdefault(keep, keep))
             else:
                 self._llm[digest] = _Answer(None, error=result.error or "no answer")
+
+    def _ask(self, requests: list[LLMRequest]) -> list[LLMResult]:
+        client = self.client
+        assert client is not None
+        stage = "region specificity (LLM)"
+        if client.stats.calls or len(requests) < 2:
+            results = client.run(requests, stage=stage)
+        else:  # nothing answered yet: one request ahead, so a dead endpoint fails fast
+            results = client.run(requests[:1], stage=stage)
+            self._check_reachable(results)
+            results += client.run(requests[1:], stage=stage)
+        self._check_reachable(results)
+        return results
+
+    def _check_reachable(self, results: list[LLMResult]) -> None:
+        client = self.client
+        assert client is not None
+        if client.stats.calls or not client.stats.failures:
+            return  # it has answered (valid or not), or only the cache was asked
+        settings = client.settings
+        where = f"at {settings.base_url}" if settings.base_url else "(no --llm-base-url)"
+        why = " ".join(next((r.error for r in results if r.error), "no answer").split())
+        raise LLMUnavailable(
+            f"--specificity {self.mode}: the {settings.backend} LLM {where} answered none of "
+            f"{client.stats.failures} request(s): {why}"
+        )
 
     def _compare(
         self,
