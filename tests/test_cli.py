@@ -99,3 +99,15 @@ def test_empty_source_root_says_nothing_was_found(tmp_path):
     )
     assert result.exit_code == 2
     assert "no dataset found under" in result.output
+
+
+def test_bad_llm_option_is_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from medbench.cli import app
+
+    args = ["build", "vgmed", "--demo", "--out", str(tmp_path / "o"), "--llm", "bogus"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines == ["error: --llm 'bogus': Input should be 'openai', 'vllm' or 'template'"]

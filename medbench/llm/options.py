@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from medbench.llm.settings import ENV_BACKEND, ENV_BASE_URL, ENV_MODEL, LLMSettings
 
@@ -74,7 +75,45 @@ NoCache = Annotated[
 ]
 
 
+_FLAGS = {
+    "backend": "--llm",
+    "base_url": "--llm-base-url",
+    "model": "--llm-model",
+    "concurrency": "--llm-concurrency",
+    "timeout_s": "--llm-timeout",
+    "max_attempts": "--llm-attempts",
+    "cache_path": "--llm-cache",
+}
+
+
+class LLMOptionError(ValueError):
+    """A bad ``--llm*`` value, said in one line naming the option."""
+
+
 def resolve_settings(
+    backend: str | None,
+    base_url: str | None,
+    model: str | None,
+    concurrency: int,
+    timeout: float,
+    attempts: int,
+    cache: Path | None,
+    no_cache: bool,
+) -> LLMSettings:
+    try:
+        return _resolve(backend, base_url, model, concurrency, timeout, attempts, cache, no_cache)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else ""
+            flag = _FLAGS.get(field, field)
+            if field == "backend" and backend is None:
+                flag = f"${ENV_BACKEND}"
+            problems.append(f"{flag} {error.get('input')!r}: {error['msg']}")
+        raise LLMOptionError("; ".join(problems)) from None
+
+
+def _resolve(
     backend: str | None,
     base_url: str | None,
     model: str | None,

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
-from pydantic import ValidationError
 from rich.markup import escape
 
 from medbench.builders.cli_common import (
@@ -35,21 +34,12 @@ from medbench.builders.gmpg_imagenome.regions import HierarchyError
 from medbench.builders.gmpg_imagenome.reports import SENTENCE_SECTIONS
 from medbench.builders.gmpg_imagenome.specificity import MODES
 from medbench.console import err_console, stage_progress
+from medbench.llm.options import LLMOptionError
 from medbench.llm.runner import LLMClient
-from medbench.llm.settings import ENV_BACKEND, LLMSettings
+from medbench.llm.settings import LLMSettings
+
 
 # LLMSettings field -> the option that sets it
-_LLM_FLAGS = {
-    "backend": "--llm",
-    "base_url": "--llm-base-url",
-    "model": "--llm-model",
-    "concurrency": "--llm-concurrency",
-    "timeout_s": "--llm-timeout",
-    "max_attempts": "--llm-attempts",
-    "cache_path": "--llm-cache",
-}
-
-
 def fail(message: str) -> NoReturn:
     """``error: <message>`` on one line (never wrapped), exit code 2."""
     err_console.print(f"[red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)
@@ -60,15 +50,8 @@ def llm_settings(llm: LLMOptions) -> LLMSettings:
     """The LLM settings, or one line naming the bad option and what it accepts."""
     try:
         return llm.settings()
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            field = str(error["loc"][0]) if error["loc"] else ""
-            flag = _LLM_FLAGS.get(field, field)
-            if field == "backend" and llm.backend is None:
-                flag = f"${ENV_BACKEND}"
-            problems.append(f"{flag} {error.get('input')!r}: {error['msg']}")
-        fail("; ".join(problems))
+    except LLMOptionError as exc:
+        fail(str(exc))
 
 
 def demo_inputs(out: Path, seed: int) -> dict[str, Path]:
