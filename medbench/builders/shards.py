@@ -74,7 +74,10 @@ def write_split(
 
     ``rows_for(r)`` yields the rows (dicts matching ``schema``) of the row range ``r``;
     it is called once per shard so only one shard's rows are in memory at a time.
+    A split with no rows is an error: `datasets` cannot read a zero-row shard back.
     """
+    if not row_sizes:
+        raise ValueError(f"split {split!r} has no rows: nothing to write under {out_dir}")
     data_dir = out_dir / "data"
     staging = out_dir / ".work" / "staging"
     data_dir.mkdir(parents=True, exist_ok=True)

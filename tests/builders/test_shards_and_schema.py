@@ -118,3 +118,9 @@ def test_rewrite_with_fewer_shards_removes_stale_ones(tmp_path):
     assert [p.name for p in (tmp_path / "data").glob("*.parquet")] == [
         "test-00000-of-00001.parquet"
     ]
+
+
+def test_an_empty_split_is_refused_not_written(tmp_path):
+    with pytest.raises(ValueError, match="split 'test' has no rows"):
+        write_split(tmp_path, "test", VGMED_ARROW_SCHEMA, [], lambda r: iter(()))
+    assert not list(tmp_path.rglob("*.parquet"))
