@@ -38,7 +38,7 @@ from medbench.builders.coco_ref.layout import (
 from medbench.builders.coco_ref.questions import CocoAttributeSource, template_attribute_source
 from medbench.builders.config import BuildConfigModel
 from medbench.builders.shards import MAX_SHARD_BYTES, ShardInfo, write_split
-from medbench.builders.vgmed.questions import attribute_question, localization_question
+from medbench.builders.vgmed.questions import pair_question
 from medbench.builders.vgmed.sampling import PAPER_TARGET, stratified_sample
 from medbench.hashing import stable_hash
 from medbench.schemas.coco_ref import COCO_REF_ARROW_SCHEMA, CocoRefRow
@@ -239,14 +239,13 @@ def write_rows(
         nonlocal written
         for index in indices:
             candidate = selected[index // 2]
-            kind = "localization" if index % 2 == 0 else "attribute"
-            if kind == "localization":
-                question = localization_question(candidate.label, candidate.pair_id, config.seed)
-                question_source = "template"
-            else:
-                options = attribute_options[candidate.label]
-                question = attribute_question(options.questions, candidate.pair_id, config.seed)
-                question_source = options.source
+            kind, question, question_source = pair_question(
+                index,
+                candidate.label,
+                candidate.pair_id,
+                attribute_options[candidate.label],
+                config.seed,
+            )
             counts[kind] += 1
             written += 1
             progress("write", written, len(row_sizes))

@@ -34,8 +34,7 @@ from medbench.builders.vgmed.extract import (
 )
 from medbench.builders.vgmed.questions import (
     AttributeQuestionSource,
-    attribute_question,
-    localization_question,
+    pair_question,
     template_attribute_source,
 )
 from medbench.builders.vgmed.sampling import PAPER_TARGET, stratified_sample
@@ -298,14 +297,10 @@ def write_rows(
         nonlocal written
         for index in indices:
             candidate = selected[index // 2]
-            kind = "localization" if index % 2 == 0 else "attribute"
-            if kind == "localization":
-                question = localization_question(candidate.label, candidate.pair_id, config.seed)
-                question_source = "template"
-            else:
-                options = attribute_options[(candidate.modality, candidate.label)]
-                question = attribute_question(options.questions, candidate.pair_id, config.seed)
-                question_source = options.source
+            options = attribute_options[(candidate.modality, candidate.label)]
+            kind, question, question_source = pair_question(
+                index, candidate.label, candidate.pair_id, options, config.seed
+            )
             counts[kind] += 1
             written += 1
             progress("write", written, len(row_sizes))

@@ -115,3 +115,13 @@ def template_attribute_source(seed: int = 0) -> AttributeQuestionSource:
 def attribute_question(options: list[str], pair_id: str, seed: int) -> str:
     """One of the (modality, label)'s questions for this pair, chosen with the seed."""
     return options[int(stable_hash(seed, "attribute", pair_id), 16) % len(options)]
+
+
+def pair_question(
+    index: int, label: str, pair_id: str, options: AttributeOptions, seed: int
+) -> tuple[str, str, str]:
+    """(question_type, question, question_source) of row ``index`` of a two-rows-per-pair
+    table: even rows ask the localization question, odd rows the attribute question."""
+    if index % 2 == 0:
+        return "localization", localization_question(label, pair_id, seed), "template"
+    return "attribute", attribute_question(options.questions, pair_id, seed), options.source
