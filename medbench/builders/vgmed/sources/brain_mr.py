@@ -29,57 +29,49 @@ def _brats_channels(*suffixes: str) -> dict[str, list[str]]:
 
 _SEQUENCES = ("flair", "t1", "t1ce", "t2")
 
-BRATS2020 = CaseDirSource(
-    id="BraTS2020",
-    title="MICCAI BraTS 2020 (training data)",
-    modality="MR",
-    body_part="head and neck",
-    license="BraTS data usage terms (CBICA)",
-    homepage="https://www.med.upenn.edu/cbica/brats2020/data.html",
-    anchor="MICCAI_BraTS2020_TrainingData",
+
+def _brats_training(
+    year: int, homepage: str, folder: str, case_glob: str, label: list[str] | None = None
+) -> CaseDirSource:
+    """A BraTS 2018–2020 training release: same sequences, ids, names and terms."""
+    return CaseDirSource(
+        id=f"BraTS{year}",
+        title=f"MICCAI BraTS {year} (training data)",
+        modality="MR",
+        body_part="head and neck",
+        license="BraTS data usage terms (CBICA)",
+        homepage=homepage,
+        anchor=folder,
+        case_glob=f"{folder}/{case_glob}",
+        channels=_brats_channels(*_SEQUENCES),
+        label=label or ["{case}_seg.nii.gz", "{case}_seg.nii"],
+        labels=_BRATS_LABELS,
+        channel_for_label=_BRATS_CHANNEL_FOR_LABEL,
+        default_channel="flair",
+        notes="Licence field: CBICA's BraTS data terms, no SPDX id (UNVERIFIED wording).",
+    )
+
+
+BRATS2020 = _brats_training(
+    2020,
+    "https://www.med.upenn.edu/cbica/brats2020/data.html",
+    "MICCAI_BraTS2020_TrainingData",
     # no HGG/LGG split in 2020; name_mapping.csv / survival_info.csv sit beside the cases
-    case_glob="MICCAI_BraTS2020_TrainingData/BraTS20_Training_*",
-    channels=_brats_channels(*_SEQUENCES),
+    "BraTS20_Training_*",
     # BraTS20_Training_355 ships its segmentation as W39_1998.09.19_Segm.nii
     label=["{case}_seg.nii.gz", "{case}_seg.nii", "W39_1998.09.19_Segm.nii"],
-    labels=_BRATS_LABELS,
-    channel_for_label=_BRATS_CHANNEL_FOR_LABEL,
-    default_channel="flair",
-    notes="Licence field: CBICA's BraTS data terms, no SPDX id (UNVERIFIED wording).",
 )
-
-BRATS2019 = CaseDirSource(
-    id="BraTS2019",
-    title="MICCAI BraTS 2019 (training data)",
-    modality="MR",
-    body_part="head and neck",
-    license="BraTS data usage terms (CBICA)",
-    homepage="https://www.med.upenn.edu/cbica/brats2019/data.html",
-    anchor="MICCAI_BraTS_2019_Data_Training",
-    case_glob="MICCAI_BraTS_2019_Data_Training/[HL]GG/BraTS19_*",
-    channels=_brats_channels(*_SEQUENCES),
-    label=["{case}_seg.nii.gz", "{case}_seg.nii"],
-    labels=_BRATS_LABELS,
-    channel_for_label=_BRATS_CHANNEL_FOR_LABEL,
-    default_channel="flair",
-    notes="Licence field: CBICA's BraTS data terms, no SPDX id (UNVERIFIED wording).",
+BRATS2019 = _brats_training(
+    2019,
+    "https://www.med.upenn.edu/cbica/brats2019/data.html",
+    "MICCAI_BraTS_2019_Data_Training",
+    "[HL]GG/BraTS19_*",
 )
-
-BRATS2018 = CaseDirSource(
-    id="BraTS2018",
-    title="MICCAI BraTS 2018 (training data)",
-    modality="MR",
-    body_part="head and neck",
-    license="BraTS data usage terms (CBICA)",
-    homepage="https://www.med.upenn.edu/sbia/brats2018/data.html",
-    anchor="MICCAI_BraTS_2018_Data_Training",
-    case_glob="MICCAI_BraTS_2018_Data_Training/[HL]GG/Brats18_*",
-    channels=_brats_channels(*_SEQUENCES),
-    label=["{case}_seg.nii.gz", "{case}_seg.nii"],
-    labels=_BRATS_LABELS,
-    channel_for_label=_BRATS_CHANNEL_FOR_LABEL,
-    default_channel="flair",
-    notes="Licence field: CBICA's BraTS data terms, no SPDX id (UNVERIFIED wording).",
+BRATS2018 = _brats_training(
+    2018,
+    "https://www.med.upenn.edu/sbia/brats2018/data.html",
+    "MICCAI_BraTS_2018_Data_Training",
+    "[HL]GG/Brats18_*",
 )
 
 MSD_BRAIN_TUMOUR = PairedVolumeSource(
