@@ -12,6 +12,7 @@ from medbench.builders.vgmed.families import (
     VsdSource,
     alternative_layouts,
 )
+from medbench.builders.vgmed.sources.vsd import VSD_BRATS_CHANNEL_FOR_LABEL, VSD_BRATS_LABELS
 
 # BraTS 2018–2021 share names, ids and reading sequences.
 _BRATS_LABELS = {"1": "necrotic tumor core", "2": "peritumoral edema", "4": "enhancing tumor"}
@@ -110,13 +111,8 @@ BRATS2013 = VsdSource(
     # the default channel regex (token followed by a dot) matches on it.
     case_glob="BRATS-2/Image_Data/*/*",
     channels=["Flair", "T1", "T1c", "T2"],
-    labels={"1": "necrosis", "2": "edema", "3": "non-enhancing tumor", "4": "enhancing tumor"},
-    channel_for_label={
-        "necrosis": "T1c",
-        "enhancing tumor": "T1c",
-        "non-enhancing tumor": "T2",
-        "edema": "Flair",
-    },
+    labels=VSD_BRATS_LABELS,
+    channel_for_label=VSD_BRATS_CHANNEL_FOR_LABEL,
     default_channel="Flair",
     notes="Label names follow the BRATS 2013/2015 documentation; only the ids were seen "
     "in public code (UNVERIFIED). Licence assumed equal to BRATS 2015's SMIR terms "
