@@ -38,8 +38,13 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.1f}"
 
 
-def _cell(stats: dict[str, Any]) -> str:
-    return f"{_pct(stats['mean'])} [{_pct(stats['ci_low'])}, {_pct(stats['ci_high'])}]"
+def _plain(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _cell(stats: dict[str, Any], units: str = "fraction") -> str:
+    fmt = _pct if units == "fraction" else _plain
+    return f"{fmt(stats['mean'])} [{fmt(stats['ci_low'])}, {fmt(stats['ci_high'])}]"
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -48,16 +53,18 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         f"# {model['model_id']} — medbench eval",
         "",
-        f"Run `{results['run_id']}`, seed {results['seed']}; scores in % with bootstrap 95% CIs.",
+        f"Run `{results['run_id']}`, seed {results['seed']}; scores in % (attention tasks: "
+        "plain values) with bootstrap 95% CIs.",
         "",
         "| task | metric | score [95% CI] | n | parse failures | request errors |",
         "|---|---|---|---|---|---|",
     ]
     for name, task in results["tasks"].items():
         counts = task["counts"]
+        units = task.get("metric_units", "fraction")
         for metric, stats in task["metrics"].items():
             lines.append(
-                f"| {name} | {metric} | {_cell(stats)} | {stats['n']} | "
+                f"| {name} | {metric} | {_cell(stats, units)} | {stats['n']} | "
                 f"{counts['parse_failures']} | {counts['request_errors']} |"
             )
         if not task["metrics"]:
@@ -70,9 +77,11 @@ def markdown(results: dict[str, Any]) -> str:
             lines += ["", f"## {name} by {key}", ""]
             lines.append(f"| {key} | n | " + " | ".join(metrics) + " |")
             lines.append("|---|---|" + "---|" * len(metrics))
+            units = task.get("metric_units", "fraction")
             for value, block in groups.items():
                 cells = [
-                    _cell(block["metrics"][m]) if m in block["metrics"] else "—" for m in metrics
+                    _cell(block["metrics"][m], units) if m in block["metrics"] else "—"
+                    for m in metrics
                 ]
                 lines.append(f"| {value} | {block['n_samples']} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -122,11 +131,44 @@ def plot_task(name: str, task: dict[str, Any], out_dir: Path) -> Path | None:
         ax.set_yticks(range(len(values)))
         ax.set_yticklabels([f"{v} (n={groups[v]['n_samples']})" for v in values], fontsize=8)
         ax.invert_yaxis()
-        ax.set_xlim(0, 1)
+        if task.get("metric_units", "fraction") == "fraction":
+            ax.set_xlim(0, 1)
         ax.set_title(f"{name} by {key}", fontsize=10)
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     path = out_dir / f"plot_{name}.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def plot_layers(name: str, task: dict[str, Any], out_dir: Path) -> Path | None:
+    """``plot_<task>_layers.png`` for an attention task: each metric's mean per model layer
+    (paper 001 fig. 3), the scored layer marked."""
+    per_layer = task.get("metric_settings", {}).get("per_layer")
+    if not per_layer:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    layers = per_layer["layers"]
+    metrics = [m for m in per_layer if m != "layers"]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3), squeeze=False)
+    chosen = task["metric_settings"].get("layer")
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        ax.plot(layers, per_layer[metric], marker="o", markersize=3)
+        if chosen is not None:
+            ax.axvline(chosen, color="C1", linestyle="--", linewidth=1, label=f"layer {chosen}")
+            ax.legend(fontsize=7)
+        ax.set_xlabel("layer")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_title(metric, fontsize=10)
+    fig.suptitle(f"{name}: mean over samples per layer", fontsize=10)
+    fig.tight_layout()
+    path = out_dir / f"plot_{name}_layers.png"
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path

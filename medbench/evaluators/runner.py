@@ -48,7 +48,13 @@ from pydantic import BaseModel
 
 from medbench.evaluators.config import RunConfig, normalize_generation
 from medbench.evaluators.metrics.aggregate import aggregate
-from medbench.evaluators.models import EvalFailure, EvalRequest, load_model, model_fingerprint
+from medbench.evaluators.models import (
+    EvalFailure,
+    EvalRequest,
+    load_model,
+    model_fingerprint,
+    supports_attention,
+)
 from medbench.evaluators.tasks import (
     RequestUnavailable,
     TaskSpec,
@@ -101,7 +107,11 @@ def request_key(
         model=model_fp,
         prompt_id=task.name,
         prompt_hash=task.prompt_hash,
-        messages=[{"sample_id": request.sample_id, "row_sha256": digest, "prompt": request.prompt}],
+        messages=[
+            {"sample_id": request.sample_id, "row_sha256": digest, "prompt": request.prompt}
+            # attention requests only, so that every text request keeps its key
+            | ({"contrast_prompt": request.contrast_prompt} if request.output != "text" else {})
+        ],
         sampling=dict(generation),
     )
 
@@ -302,6 +312,15 @@ class Evaluation:
                 )
             self.sources[task.name] = (location, source)
         self.model = load_model(config.model, config.model_args, seed=config.seed)
+        needs_maps = [t.name for t in self.tasks if getattr(t, "output", "text") == "attention"]
+        if needs_maps and not supports_attention(self.model):
+            close = getattr(self.model, "close", None)
+            if callable(close):
+                close()
+            raise ValueError(
+                f"model {config.model!r} cannot give attention maps (no attend()), which "
+                f"{', '.join(needs_maps)} need"
+            )
         self.model_fp = model_fingerprint(self.model)
         batch = config.batch_size or getattr(self.model, "default_batch_size", None) or 1
         self.batch_size = int(batch)
@@ -377,7 +396,7 @@ class Evaluation:
             if writer is not None and barrier:
                 writer.wait(barrier)
             started = time.perf_counter()
-            answers = self.model.generate([p.request for p in batch])
+            answers = self._ask(task, batch)
             model_s = time.perf_counter() - started
             if len(answers) != len(batch):
                 raise RuntimeError(
@@ -435,6 +454,23 @@ class Evaluation:
         report()
         out.samples = [records[i] for i in sorted(records)]
         return out
+
+    def _ask(self, task: TaskSpec, batch: list[_Pending]) -> list[str | EvalFailure]:
+        """The model's answers to one batch: its text, or for an attention task its maps
+        reduced by the task to the per-layer values that are cached."""
+        requests = [p.request for p in batch]
+        if getattr(task, "output", "text") != "attention":
+            return self.model.generate(requests)
+        maps = self.model.attend(requests)
+        if len(maps) != len(batch):
+            raise RuntimeError(
+                f"model {self.model.model_id} gave {len(maps)} attention results "
+                f"for {len(batch)} requests"
+            )
+        return [
+            m if isinstance(m, EvalFailure) else task.reduce(m, p.row)  # type: ignore[attr-defined]
+            for p, m in zip(batch, maps, strict=True)
+        ]
 
     def _requests(
         self,
@@ -590,6 +626,8 @@ def summarize_task(run: TaskRun, *, seed: int, n_resamples: int) -> dict[str, An
             s["sample_id"] for s in run.samples if not s["parse_ok"] and "error" not in s
         ][:MAX_LISTED],
         "metrics": metrics,
+        # "fraction": scores in [0, 1] (shown as %); "value": plain numbers (AR, KL in nats)
+        "metric_units": getattr(task, "metric_units", "fraction"),
         "not_computed": dict(extra.get("not_computed", {})),
         "metric_settings": dict(extra.get("settings", {})),
         "subsets": subsets,
@@ -674,4 +712,5 @@ def evaluate(config: RunConfig, *, progress: Progress | None = None) -> tuple[di
     if config.plots:
         for name, block in tasks.items():
             report.plot_task(name, block, out_dir)
+            report.plot_layers(name, block, out_dir)
     return results, out_dir

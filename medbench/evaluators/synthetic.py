@@ -1,7 +1,7 @@
 """Tiny synthetic task data in the real row schemas, for tests, demos and the harness's own
-overhead benchmark: Med-VQA shards (``VQARow``), a VGMED shard (``VGMEDRow``) and the
-generalised grounding shards of the CXR benchmarks (``GroundingRow``), written as Hub-layout
-Parquet with ``medbench.builders.shards.write_split``.
+overhead benchmark: Med-VQA shards (``VQARow``), a VGMED shard (``VGMEDRow``), a COCO
+reference shard (``CocoRefRow``) and the generalised grounding shards of the CXR benchmarks
+(``GroundingRow``), written as Hub-layout Parquet with ``medbench.builders.shards.write_split``.
 
 The rows are random but seeded; the images are small PNGs of seeded noise (each row's image
 differs), the questions cover every scoring path of the VQA tasks: multiple choice, yes/no
@@ -19,6 +19,7 @@ from PIL import Image
 
 from medbench.builders.shards import write_split
 from medbench.hashing import stable_hash
+from medbench.schemas.coco_ref import COCO_REF_ARROW_SCHEMA, CocoRefRow
 from medbench.schemas.fields import to_arrow_row
 from medbench.schemas.gmpg import GROUNDING_ARROW_SCHEMA, GroundingRow
 from medbench.schemas.vgmed import VGMED_ARROW_SCHEMA, VGMEDRow
@@ -186,6 +187,52 @@ def write_vgmed(
     """``<root>/<subpath>/data/test-00000-of-00001.parquet``."""
     rows = vgmed_rows(n, seed, attribute_every)
     write_rows(Path(root) / subpath, "test", VGMED_ARROW_SCHEMA, rows)
+    return Path(root)
+
+
+COCO_CATEGORIES = (("dog", "animal", 18), ("car", "vehicle", 3), ("chair", "furniture", 62))
+
+
+def coco_ref_rows(n: int, seed: int = 0) -> list[CocoRefRow]:
+    """``n`` COCO reference rows, alternating localization and attribute questions, built
+    from the VGMED rows' images and boxes."""
+    out = []
+    for i, row in enumerate(vgmed_rows(n, seed, attribute_every=2)):
+        name, supercategory, category_id = COCO_CATEGORIES[i % len(COCO_CATEGORIES)]
+        x1, y1, x2, y2 = row.bbox
+        out.append(
+            CocoRefRow(
+                sample_id=row.sample_id,
+                pair_id=row.pair_id,
+                image=row.image,
+                image_width=row.image_width,
+                image_height=row.image_height,
+                bbox=row.bbox,
+                label=name,
+                supercategory=supercategory,
+                question=row.question.replace(row.label, name),
+                question_type=row.question_type,
+                question_source="template",
+                coco_split="val2017",
+                coco_image_id=1000 + i,
+                coco_annotation_id=5000 + i,
+                coco_category_id=category_id,
+                coco_bbox=[x1, y1, x2 - x1, y2 - y1],
+                coco_area=float((x2 - x1) * (y2 - y1)),
+                file_name=f"val2017/{1000 + i:012d}.jpg",
+                image_format="PNG",
+                image_note="synthetic",
+                image_license="synthetic",
+                image_license_url="",
+                flickr_url="",
+            )
+        )
+    return out
+
+
+def write_coco_ref(root: Path, n: int = 8, seed: int = 0, subpath: str = "coco-ref") -> Path:
+    """``<root>/<subpath>/data/test-00000-of-00001.parquet``."""
+    write_rows(Path(root) / subpath, "test", COCO_REF_ARROW_SCHEMA, coco_ref_rows(n, seed))
     return Path(root)
 
 

@@ -89,16 +89,31 @@ def _seeded(seed: int):
     return torch
 
 
-def _clip_image_processor(size: int):
+def _clip_image_processor(size: int, layout: str = "crop"):
+    """CLIP's processor (shortest edge, centre crop), or with ``layout="pad"`` LLaVA's, which
+    first pads the image to a square (LLaVA-1.5's ``expand2square``)."""
     import transformers
 
     # transformers 5 without torchvision: the PIL backend (the same numbers)
-    cls = getattr(transformers, "CLIPImageProcessorPil", None) or transformers.CLIPImageProcessor
+    if layout == "pad":
+        cls = (
+            getattr(transformers, "LlavaImageProcessorPil", None)
+            or transformers.LlavaImageProcessor
+        )
+        extra = {"do_pad": True}
+    elif layout == "crop":
+        cls = (
+            getattr(transformers, "CLIPImageProcessorPil", None) or transformers.CLIPImageProcessor
+        )
+        extra = {}
+    else:
+        raise ValueError(f"layout must be 'crop' or 'pad', got {layout!r}")
     return cls(
         size={"shortest_edge": size},
         crop_size={"height": size, "width": size},
         do_center_crop=True,
         do_convert_rgb=True,
+        **extra,
     )
 
 
@@ -111,10 +126,12 @@ def build_tiny_llava(
     hidden_size: int = 48,
     num_layers: int = 2,
     initializer_range: float = 0.2,
+    image_layout: str = "crop",
 ) -> Path:
     """A LLaVA-1.5-style model (CLIP vision tower, MLP projector, Llama) in ``path``.
 
-    ``image_size / patch_size`` squared image tokens per image (4 by default).
+    ``image_size / patch_size`` squared image tokens per image (4 by default);
+    ``image_layout`` is the image processor's: ``crop`` (CLIP's) or ``pad`` (LLaVA's).
     """
     from transformers import (
         CLIPVisionConfig,
@@ -173,7 +190,7 @@ def build_tiny_llava(
     gen.bos_token_id, gen.eos_token_id, gen.pad_token_id = ids["<s>"], ids["</s>"], ids["<pad>"]
     gen.do_sample = False
     processor = LlavaProcessor(
-        image_processor=_clip_image_processor(image_size),
+        image_processor=_clip_image_processor(image_size, image_layout),
         tokenizer=tokenizer,
         patch_size=patch_size,
         vision_feature_select_strategy="default",

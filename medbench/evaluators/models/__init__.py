@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from medbench.evaluators.models.base import (
+    AttentionMaps,
     BaseEvalModel,
     EvalFailure,
     EvalModel,
@@ -30,10 +31,12 @@ from medbench.evaluators.models.base import (
     ModelInfo,
     model_fingerprint,
     parse_kv,
+    supports_attention,
 )
 
 __all__ = [
     "BUILTIN_MODELS",
+    "AttentionMaps",
     "ENTRY_POINT_GROUP",
     "BaseEvalModel",
     "EvalFailure",
@@ -45,6 +48,7 @@ __all__ = [
     "load_model",
     "model_fingerprint",
     "parse_kv",
+    "supports_attention",
 ]
 
 ENTRY_POINT_GROUP = "medbench.models"

@@ -5,6 +5,12 @@ A model is any object with ``name``, ``model_id``, ``fingerprint_args()`` and
 request; an item may instead be an ``EvalFailure`` when that request got no answer (a server
 that gave up after its retries): the harness then records the failure, does not cache it, and
 a rerun asks again.
+
+Attention tasks (paper 001's AR / KL / JS) ask for more than text: a model that can give its
+attention maps also has ``attend(batch)``, which returns, in order, one ``AttentionMaps`` (or
+an ``EvalFailure``) per request whose ``output`` is ``"attention"``: for each layer, the
+attention of the last prompt token to the image's patch tokens, averaged over heads, on the
+token grid, for the request's prompt and for its ``contrast_prompt``.
 """
 
 from __future__ import annotations
@@ -15,7 +21,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
+import numpy as np
+
 AnswerFormat = Literal["letter", "text", "box"]
+RequestOutput = Literal["text", "attention"]
+ImagePreprocess = Literal["pad", "resize", "crop"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +38,11 @@ class EvalRequest:
     prompt says the same in words); baselines use them. ``reference`` is the ground-truth answer
     in the format the parser expects; the harness fills it only for a model whose
     ``uses_reference`` is true (the oracle).
+
+    ``output`` is ``"attention"`` for a request to ``attend`` (attention maps, not text); its
+    ``contrast_prompt`` (paper 001's generic prompt) is run on the same image, and the maps of
+    both come back. For such a request ``reference`` is the JSON ``{"boxes": [[x1, y1, x2,
+    y2], ...], "image_size": [w, h]}`` of the ground truth.
     """
 
     sample_id: str
@@ -38,6 +53,48 @@ class EvalRequest:
     answer_format: AnswerFormat = "text"
     choices: tuple[str, ...] = ()
     reference: str | None = None
+    output: RequestOutput = "text"
+    contrast_prompt: str | None = None
+
+
+@dataclass(frozen=True)
+class AttentionMaps:
+    """A model's attention for one request: ``maps`` (layers, rows, cols) for the prompt and
+    ``contrast`` (the same shape) for the contrast prompt, or None when none was asked for.
+
+    ``layers`` names the model layer of each map (0 = first decoder layer). ``preprocess``
+    and ``input_size`` (width, height in pixels of the model's input) say how the image became
+    the token grid, so that a box in original-image pixels can be put on it
+    (``metrics.attention.box_to_token_mask``): ``pad`` (pasted on a square, LLaVA's
+    expand2square), ``resize`` (each axis scaled, Qwen2-VL) or ``crop`` (shortest edge to the
+    input, centre square: CLIP's processor).
+    """
+
+    maps: np.ndarray
+    contrast: np.ndarray | None
+    layers: tuple[int, ...]
+    preprocess: ImagePreprocess
+    input_size: tuple[int, int]
+
+    def __post_init__(self) -> None:
+        if self.maps.ndim != 3 or self.maps.shape[0] != len(self.layers):
+            raise ValueError(
+                f"attention maps must be (layers, rows, cols) with {len(self.layers)} layers, "
+                f"got shape {self.maps.shape}"
+            )
+        if self.contrast is not None and self.contrast.shape != self.maps.shape:
+            raise ValueError(
+                f"contrast maps {self.contrast.shape} differ from maps {self.maps.shape}"
+            )
+
+    @property
+    def grid(self) -> tuple[int, int]:
+        return int(self.maps.shape[1]), int(self.maps.shape[2])
+
+
+def supports_attention(model: Any) -> bool:
+    """Whether ``model`` can answer attention requests (has a callable ``attend``)."""
+    return callable(getattr(model, "attend", None))
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import io
+import json
 import random
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 from PIL import Image
 
-from medbench.evaluators.models.base import BaseEvalModel, EvalFailure, EvalRequest
+from medbench.evaluators.metrics.attention import box_to_token_mask
+from medbench.evaluators.models.base import AttentionMaps, BaseEvalModel, EvalFailure, EvalRequest
 from medbench.hashing import stable_hash
 
 
@@ -19,6 +22,11 @@ def _no_args(name: str, args: Mapping[str, Any]) -> None:
 
 
 BASELINE_BATCH = 64
+# The attention geometry the baselines pretend to have: LLaVA-1.5's (CLIP ViT-L/14 at 336 px,
+# a 24 x 24 token grid, the image padded to a square).
+BASELINE_GRID = (24, 24)
+BASELINE_INPUT = (336, 336)
+RANDOM_LAYERS = 4
 
 
 class OracleModel(BaseEvalModel):
@@ -41,6 +49,24 @@ class OracleModel(BaseEvalModel):
                 out.append(EvalFailure(f"no reference answer for {request.sample_id}"))
             else:
                 out.append(request.reference)
+        return out
+
+    def attend(self, batch: list[EvalRequest]) -> list[AttentionMaps | EvalFailure]:
+        """One layer of attention spread evenly over the tokens the ground-truth boxes cover,
+        and a uniform map for the contrast prompt: KL = JS = 0 and AR = N / |box tokens|,
+        the largest each can be."""
+        out: list[AttentionMaps | EvalFailure] = []
+        for request in batch:
+            if request.reference is None:
+                out.append(EvalFailure(f"no reference boxes for {request.sample_id}"))
+                continue
+            truth = json.loads(request.reference)
+            mask = box_to_token_mask(
+                truth["boxes"], tuple(truth["image_size"]), BASELINE_GRID, preprocess="pad"
+            ).astype(np.float32)
+            contrast = None if request.contrast_prompt is None else np.ones((1, *BASELINE_GRID))
+            maps = mask[None] / max(float(mask.sum()), 1.0)
+            out.append(AttentionMaps(maps, contrast, (0,), "pad", BASELINE_INPUT))
         return out
 
 
@@ -86,3 +112,21 @@ class RandomModel(BaseEvalModel):
 
     def generate(self, batch: list[EvalRequest]) -> list[str | EvalFailure]:
         return [self._answer(r) for r in batch]
+
+    def attend(self, batch: list[EvalRequest]) -> list[AttentionMaps | EvalFailure]:
+        """Seeded random attention (softmax of Gaussian logits per layer) for the prompt and
+        the contrast prompt: chance level, AR about 1."""
+        out: list[AttentionMaps | EvalFailure] = []
+        for request in batch:
+            rng = np.random.default_rng(
+                int(stable_hash("random-attention", self.seed, request.task, request.sample_id), 16)
+            )
+            logits = rng.normal(size=(2, RANDOM_LAYERS, *BASELINE_GRID))
+            probs = np.exp(logits) / np.exp(logits).sum(axis=(-2, -1), keepdims=True)
+            contrast = None if request.contrast_prompt is None else probs[1]
+            out.append(
+                AttentionMaps(
+                    probs[0], contrast, tuple(range(RANDOM_LAYERS)), "pad", BASELINE_INPUT
+                )
+            )
+        return out

@@ -24,6 +24,18 @@ The fingerprint (what keys the response cache) holds the model id, the revision 
 commit when known, for a local folder a digest of its files, the dtype and the arguments that
 change answers; not the device or the batch size.
 
+Attention maps (``attend``, for the attention tasks): one forward pass per batch with eager
+attention and ``output_attentions`` (the reference code's route; the model is switched to
+eager for the pass and back), each request's prompt and contrast prompt in one left-padded
+batch. From each decoder layer it keeps the last prompt token's attention to the image tokens
+(the positions of the config's image token id in the expanded ``input_ids``), averaged over
+heads, laid out on the token grid: ``image_grid_thw`` / merge size for Qwen2-VL, else a square
+grid (LLaVA-1.5: 24 x 24). The preprocessing that maps image pixels to that grid is read from
+the image processor (``do_pad``: pad to square; ``do_center_crop``: centre crop; Qwen2-VL:
+resize). Eager attention materialises every layer's (tokens x tokens) matrix: about 1 GB a
+row for a 7B model with ~700 tokens in bfloat16, so keep ``--batch-size`` small on GPU.
+Layouts that are not one grid (LLaVA-NeXT's tiles and newline tokens) are refused per request.
+
 It needs torch and transformers (the ``models`` extra); without them, asking for this model
 fails with that instruction rather than an ImportError from deep inside.
 """
@@ -43,7 +55,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from medbench.evaluators.models.base import BaseEvalModel, EvalFailure, EvalRequest
+from medbench.evaluators.models.base import (
+    AttentionMaps,
+    BaseEvalModel,
+    EvalFailure,
+    EvalRequest,
+    ImagePreprocess,
+)
 
 DEFAULT_BATCH_SIZE = 8
 DEFAULT_MAX_NEW_TOKENS = 256
@@ -439,6 +457,140 @@ class HFMLLMModel(BaseEvalModel):
             answers = self._generate([batch[i] for i in indices])
             for i, answer in zip(indices, answers, strict=True):
                 out[i] = answer
+        return out
+
+    # ------------------------------------------------------------------------------ attention
+
+    def _image_geometry(
+        self, inputs: Any, image_index: int
+    ) -> tuple[tuple[int, int], ImagePreprocess, tuple[int, int]]:
+        """(grid rows, cols), preprocessing and (width, height) of the model input for the
+        ``image_index``-th image of a processed batch; ValueError for unsupported layouts."""
+        patch = getattr(self.model.config, "vision_config", None)
+        if "image_grid_thw" in inputs:  # Qwen2-VL family: a grid of the resized image's shape
+            t, h, w = (int(v) for v in inputs["image_grid_thw"][image_index])
+            merge = int(getattr(patch, "spatial_merge_size", 2) or 2)
+            patch_size = int(getattr(patch, "patch_size", 14) or 14)
+            if t != 1:
+                raise ValueError(f"an image of {t} temporal patches has no single token grid")
+            return (h // merge, w // merge), "resize", (w * patch_size, h * patch_size)
+        proc = self.processor.image_processor
+
+        def side(value: Any, key: str) -> int | None:
+            if value is None:
+                return None
+            got = value.get(key) if isinstance(value, Mapping) else getattr(value, key, None)
+            return int(got) if got else None
+
+        size, crop = getattr(proc, "size", None), getattr(proc, "crop_size", None)
+        if getattr(proc, "do_pad", False):
+            preprocess: ImagePreprocess = "pad"
+        elif getattr(proc, "do_center_crop", False):
+            preprocess = "crop"
+            shortest = side(size, "shortest_edge")
+            if shortest is not None and shortest != side(crop, "height"):
+                raise ValueError(
+                    f"resize to {shortest} then crop to {side(crop, 'height')} is not one of the "
+                    "supported image layouts"
+                )
+        else:
+            preprocess = "resize"
+        if preprocess == "crop" or side(size, "height") is None:
+            source = crop if side(crop, "height") else size
+        else:
+            source = size
+        width = side(source, "width") or side(source, "shortest_edge")
+        height = side(source, "height") or side(source, "shortest_edge")
+        if not width or not height:
+            raise ValueError("the image processor does not state its input size")
+        return (0, 0), preprocess, (width, height)  # grid from the token count
+
+    def _attention_rows(self, texts: list[str], images: list[Any]) -> tuple[Any, Any]:
+        """Forward pass with eager attention: (inputs, per-row [layers, tokens] head-mean
+        attention of the last position, float32 on the CPU)."""
+        torch = self.torch
+        inputs = self.processor(text=texts, images=images, padding=True, return_tensors="pt")
+        for key in self._drop & set(inputs):
+            del inputs[key]
+        inputs = inputs.to(self.device)
+        for key, value in inputs.items():
+            if torch.is_tensor(value) and torch.is_floating_point(value):
+                inputs[key] = value.to(self.dtype)
+        previous = getattr(self.model.config, "_attn_implementation", None)
+        if previous != "eager":
+            self.model.set_attn_implementation("eager")
+        try:
+            with torch.inference_mode():
+                outputs = self.model(**inputs, output_attentions=True, use_cache=False)
+        finally:
+            if previous not in (None, "eager"):
+                self.model.set_attn_implementation(previous)
+        attentions = getattr(outputs, "attentions", None)
+        if not attentions:
+            raise ModelUnavailable(f"hf-mllm: {self.args.pretrained} returned no attention weights")
+        # last query row of each layer, mean over heads: [batch, layers, keys]
+        last = torch.stack([a[:, :, -1, :].float().mean(dim=1) for a in attentions], dim=1)
+        return inputs, last.cpu()
+
+    def attend(self, batch: list[EvalRequest]) -> list[AttentionMaps | EvalFailure]:
+        out: list[AttentionMaps | EvalFailure] = [EvalFailure("not answered")] * len(batch)
+        texts: list[str] = []
+        images: list[Any] = []
+        owners: list[tuple[int, bool]] = []  # (request index, is the contrast prompt)
+        for i, request in enumerate(batch):
+            if len(request.images) != 1:
+                out[i] = EvalFailure(f"attention maps need one image, got {len(request.images)}")
+                continue
+            image = _open_image(request.images[0])
+            prompts = [(request.prompt, False)]
+            if request.contrast_prompt is not None:
+                prompts.append((request.contrast_prompt, True))
+            for prompt, is_contrast in prompts:
+                texts.append(self.prompt_text(EvalRequest(request.sample_id, prompt, (b"",), {})))
+                images.append(image)
+                owners.append((i, is_contrast))
+        if not texts:
+            return out
+        inputs, last = self._attention_rows(texts, images)
+        token_id = getattr(self.model.config, "image_token_id", None)
+        if token_id is None:
+            token_id = getattr(self.model.config, "image_token_index", None)
+        if token_id is None:
+            raise ModelUnavailable(f"hf-mllm: {self.args.pretrained} names no image token id")
+        is_image = (inputs["input_ids"] == int(token_id)).cpu()
+        found: dict[int, dict[bool, Any]] = {}
+        geometry: dict[int, tuple[tuple[int, int], ImagePreprocess, tuple[int, int]]] = {}
+        failed: dict[int, str] = {}
+        for row, (i, is_contrast) in enumerate(owners):
+            if i in failed:
+                continue
+            positions = is_image[row].nonzero().flatten()
+            try:
+                grid, preprocess, input_size = self._image_geometry(inputs, row)
+                if grid == (0, 0):
+                    side = int(round(len(positions) ** 0.5))
+                    grid = (side, side)
+                if grid[0] * grid[1] != len(positions) or len(positions) == 0:
+                    raise ValueError(
+                        f"{len(positions)} image tokens do not form the {grid[0]}x{grid[1]} grid "
+                        "(tiled layouts such as LLaVA-NeXT's are not supported)"
+                    )
+            except ValueError as exc:
+                failed[i] = str(exc)
+                continue
+            maps = last[row][:, positions].reshape(-1, *grid).numpy()
+            found.setdefault(i, {})[is_contrast] = maps
+            geometry[i] = (grid, preprocess, input_size)
+        for i, parts in found.items():
+            if i in failed:
+                continue
+            grid, preprocess, input_size = geometry[i]
+            maps = parts[False]
+            out[i] = AttentionMaps(
+                maps, parts.get(True), tuple(range(maps.shape[0])), preprocess, input_size
+            )
+        for i, reason in failed.items():
+            out[i] = EvalFailure(f"hf-mllm attention: {reason}")
         return out
 
     def close(self) -> None:

@@ -1,5 +1,6 @@
-"""The built-in tasks, by name: the six Med-VQA benchmarks, VGMED grounding and the
-generalised (zero / one / many box) phrase grounding tasks of the CXR benchmarks."""
+"""The built-in tasks, by name: the six Med-VQA benchmarks, VGMED grounding, the attention
+grounding of VGMED and the COCO reference set, and the generalised (zero / one / many box)
+phrase grounding tasks of the CXR benchmarks."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from medbench.evaluators.tasks.attention import ATTENTION_TASKS, AttentionTask
 from medbench.evaluators.tasks.grounding import GROUNDING_TASKS, GroundingTask
 from medbench.evaluators.tasks.set_grounding import (
     SET_GROUNDING_TASKS,
@@ -18,6 +20,7 @@ from medbench.evaluators.tasks.vqa import VQA_TASKS, VQATask
 
 __all__ = [
     "TASKS",
+    "AttentionTask",
     "GroundingTask",
     "HubData",
     "Parsed",
@@ -33,7 +36,7 @@ __all__ = [
 ]
 
 TASKS: dict[str, TaskSpec] = {
-    t.name: t for t in (*VQA_TASKS, *GROUNDING_TASKS, *SET_GROUNDING_TASKS)
+    t.name: t for t in (*VQA_TASKS, *GROUNDING_TASKS, *ATTENTION_TASKS, *SET_GROUNDING_TASKS)
 }
 
 
