@@ -61,10 +61,11 @@ def markdown(results: dict[str, Any]) -> str:
     ]
     for name, task in results["tasks"].items():
         counts = task["counts"]
-        units = task.get("metric_units", "fraction")
+        units = task.get("metric_units", {})
         for metric, stats in task["metrics"].items():
             lines.append(
-                f"| {name} | {metric} | {_cell(stats, units)} | {stats['n']} | "
+                f"| {name} | {metric} | {_cell(stats, units.get(metric, 'fraction'))} | "
+                f"{stats['n']} | "
                 f"{counts['parse_failures']} | {counts['request_errors']} |"
             )
         if not task["metrics"]:
@@ -77,10 +78,12 @@ def markdown(results: dict[str, Any]) -> str:
             lines += ["", f"## {name} by {key}", ""]
             lines.append(f"| {key} | n | " + " | ".join(metrics) + " |")
             lines.append("|---|---|" + "---|" * len(metrics))
-            units = task.get("metric_units", "fraction")
+            units = task.get("metric_units", {})
             for value, block in groups.items():
                 cells = [
-                    _cell(block["metrics"][m], units) if m in block["metrics"] else "—"
+                    _cell(block["metrics"][m], units.get(m, "fraction"))
+                    if m in block["metrics"]
+                    else "—"
                     for m in metrics
                 ]
                 lines.append(f"| {value} | {block['n_samples']} | " + " | ".join(cells) + " |")
@@ -131,7 +134,7 @@ def plot_task(name: str, task: dict[str, Any], out_dir: Path) -> Path | None:
         ax.set_yticks(range(len(values)))
         ax.set_yticklabels([f"{v} (n={groups[v]['n_samples']})" for v in values], fontsize=8)
         ax.invert_yaxis()
-        if task.get("metric_units", "fraction") == "fraction":
+        if all(u == "fraction" for u in task.get("metric_units", {}).values()):
             ax.set_xlim(0, 1)
         ax.set_title(f"{name} by {key}", fontsize=10)
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))

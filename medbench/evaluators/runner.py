@@ -49,11 +49,12 @@ from pydantic import BaseModel
 from medbench.evaluators.config import RunConfig, normalize_generation
 from medbench.evaluators.metrics.aggregate import aggregate
 from medbench.evaluators.models import (
+    OUTPUT_METHODS,
     EvalFailure,
     EvalRequest,
     load_model,
     model_fingerprint,
-    supports_attention,
+    supports_output,
 )
 from medbench.evaluators.tasks import (
     RequestUnavailable,
@@ -312,15 +313,18 @@ class Evaluation:
                 )
             self.sources[task.name] = (location, source)
         self.model = load_model(config.model, config.model_args, seed=config.seed)
-        needs_maps = [t.name for t in self.tasks if getattr(t, "output", "text") == "attention"]
-        if needs_maps and not supports_attention(self.model):
+        unsupported = [
+            t for t in self.tasks if not supports_output(self.model, getattr(t, "output", "text"))
+        ]
+        if unsupported:
             close = getattr(self.model, "close", None)
             if callable(close):
                 close()
-            raise ValueError(
-                f"model {config.model!r} cannot give attention maps (no attend()), which "
-                f"{', '.join(needs_maps)} need"
+            needs = ", ".join(
+                f"{t.name} needs {t.output} maps ({OUTPUT_METHODS[t.output]}())"  # type: ignore[attr-defined]
+                for t in unsupported
             )
+            raise ValueError(f"model {config.model!r} cannot answer every task: {needs}")
         self.model_fp = model_fingerprint(self.model)
         batch = config.batch_size or getattr(self.model, "default_batch_size", None) or 1
         self.batch_size = int(batch)
@@ -456,15 +460,16 @@ class Evaluation:
         return out
 
     def _ask(self, task: TaskSpec, batch: list[_Pending]) -> list[str | EvalFailure]:
-        """The model's answers to one batch: its text, or for an attention task its maps
-        reduced by the task to the per-layer values that are cached."""
+        """The model's answers to one batch: its text, or for an attention or heat-map task its
+        maps reduced by the task to the metric values that are cached."""
         requests = [p.request for p in batch]
-        if getattr(task, "output", "text") != "attention":
+        output = getattr(task, "output", "text")
+        if output == "text":
             return self.model.generate(requests)
-        maps = self.model.attend(requests)
+        maps = getattr(self.model, OUTPUT_METHODS[output])(requests)
         if len(maps) != len(batch):
             raise RuntimeError(
-                f"model {self.model.model_id} gave {len(maps)} attention results "
+                f"model {self.model.model_id} gave {len(maps)} {output} results "
                 f"for {len(batch)} requests"
             )
         return [
@@ -626,8 +631,11 @@ def summarize_task(run: TaskRun, *, seed: int, n_resamples: int) -> dict[str, An
             s["sample_id"] for s in run.samples if not s["parse_ok"] and "error" not in s
         ][:MAX_LISTED],
         "metrics": metrics,
-        # "fraction": scores in [0, 1] (shown as %); "value": plain numbers (AR, KL in nats)
-        "metric_units": getattr(task, "metric_units", "fraction"),
+        # "fraction": scores in [0, 1] (shown as %); "value": plain numbers (AR, KL, CNR)
+        "metric_units": {
+            m: ("value" if m in getattr(task, "value_metrics", ()) else "fraction")
+            for m in task.metrics
+        },
         "not_computed": dict(extra.get("not_computed", {})),
         "metric_settings": dict(extra.get("settings", {})),
         "subsets": subsets,

@@ -112,7 +112,7 @@ def test_oracle_attention_is_perfect_per_sample(data_root, tmp_path):
         assert value["js_divergence"] == pytest.approx([0.0], abs=1e-12)
     block = results["tasks"][TASK]
     assert block["metric_settings"]["layer"] == 0
-    assert block["metric_units"] == "value"
+    assert block["metric_units"] == dict.fromkeys(block["metrics"], "value")
     assert set(block["subsets"]["question_type"]) == {"localization", "attribute"}
     assert results["tasks"]["coco-attention"]["counts"]["samples"] == 6
 
@@ -183,7 +183,7 @@ def test_a_text_only_model_is_refused_in_one_line(data_root, tmp_path):
         ],
     )  # fmt: skip
     assert result.exit_code == 2
-    assert "cannot give attention maps" in result.output
+    assert "vgmed-attention needs attention maps (attend())" in result.output
     assert len(result.output.strip().splitlines()) == 1
 
 

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from medbench.evaluators.models.base import (
+    OUTPUT_METHODS,
     AttentionMaps,
     BaseEvalModel,
     EvalFailure,
@@ -32,6 +33,7 @@ from medbench.evaluators.models.base import (
     model_fingerprint,
     parse_kv,
     supports_attention,
+    supports_output,
 )
 
 __all__ = [
@@ -43,12 +45,14 @@ __all__ = [
     "EvalModel",
     "EvalRequest",
     "ModelInfo",
+    "OUTPUT_METHODS",
     "UnknownModelError",
     "available_models",
     "load_model",
     "model_fingerprint",
     "parse_kv",
     "supports_attention",
+    "supports_output",
 ]
 
 ENTRY_POINT_GROUP = "medbench.models"

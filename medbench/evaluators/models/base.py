@@ -10,7 +10,9 @@ Attention tasks (paper 001's AR / KL / JS) ask for more than text: a model that 
 attention maps also has ``attend(batch)``, which returns, in order, one ``AttentionMaps`` (or
 an ``EvalFailure``) per request whose ``output`` is ``"attention"``: for each layer, the
 attention of the last prompt token to the image's patch tokens, averaged over heads, on the
-token grid, for the request's prompt and for its ``contrast_prompt``.
+token grid, for the request's prompt and for its ``contrast_prompt``. Heat-map tasks (paper
+000's CNR / pointing game / Dice / IoU) call ``heatmap(batch)`` instead: one 2-D float map over
+the whole original image (or an ``EvalFailure``) per request whose ``output`` is ``"heatmap"``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 import numpy as np
 
 AnswerFormat = Literal["letter", "text", "box"]
-RequestOutput = Literal["text", "attention"]
+RequestOutput = Literal["text", "attention", "heatmap"]
 ImagePreprocess = Literal["pad", "resize", "crop"]
 
 
@@ -92,9 +94,18 @@ class AttentionMaps:
         return int(self.maps.shape[1]), int(self.maps.shape[2])
 
 
+# the model method that answers each kind of request
+OUTPUT_METHODS: dict[str, str] = {"text": "generate", "attention": "attend", "heatmap": "heatmap"}
+
+
+def supports_output(model: Any, output: str) -> bool:
+    """Whether ``model`` can answer requests of this ``output`` (has the callable method)."""
+    return callable(getattr(model, OUTPUT_METHODS[output], None))
+
+
 def supports_attention(model: Any) -> bool:
     """Whether ``model`` can answer attention requests (has a callable ``attend``)."""
-    return callable(getattr(model, "attend", None))
+    return supports_output(model, "attention")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image
 
 from medbench.evaluators.metrics.attention import box_to_token_mask
+from medbench.evaluators.metrics.sets import boxes_to_mask
 from medbench.evaluators.models.base import AttentionMaps, BaseEvalModel, EvalFailure, EvalRequest
 from medbench.hashing import stable_hash
 
@@ -69,6 +70,21 @@ class OracleModel(BaseEvalModel):
             out.append(AttentionMaps(maps, contrast, (0,), "pad", BASELINE_INPUT))
         return out
 
+    def heatmap(self, batch: list[EvalRequest]) -> list[np.ndarray | EvalFailure]:
+        """The ground-truth boxes' mask plus a faint checkerboard (0.05): the pointing game,
+        Dice and IoU are 1, and CNR is large but finite (a pure mask's would be infinite)."""
+        out: list[np.ndarray | EvalFailure] = []
+        for request in batch:
+            if request.reference is None:
+                out.append(EvalFailure(f"no reference boxes for {request.sample_id}"))
+                continue
+            truth = json.loads(request.reference)
+            width, height = truth["image_size"]
+            mask = boxes_to_mask(np.asarray(truth["boxes"], dtype=float), (height, width))
+            rows, cols = np.indices((height, width))
+            out.append(mask.astype(np.float32) + 0.05 * ((rows + cols) % 2))
+        return out
+
 
 class RandomModel(BaseEvalModel):
     """A seeded guesser: a random option letter (or one of the task's closed answers), a random
@@ -112,6 +128,20 @@ class RandomModel(BaseEvalModel):
 
     def generate(self, batch: list[EvalRequest]) -> list[str | EvalFailure]:
         return [self._answer(r) for r in batch]
+
+    def heatmap(self, batch: list[EvalRequest]) -> list[np.ndarray | EvalFailure]:
+        """A seeded uniform-noise map at the image's size (chance level)."""
+        out: list[np.ndarray | EvalFailure] = []
+        for request in batch:
+            if not request.images:
+                out.append(EvalFailure(f"no image for {request.sample_id}"))
+                continue
+            width, height = Image.open(io.BytesIO(request.images[0])).size
+            rng = np.random.default_rng(
+                int(stable_hash("random-heatmap", self.seed, request.task, request.sample_id), 16)
+            )
+            out.append(rng.random((height, width), dtype=np.float32))
+        return out
 
     def attend(self, batch: list[EvalRequest]) -> list[AttentionMaps | EvalFailure]:
         """Seeded random attention (softmax of Gaussian logits per layer) for the prompt and

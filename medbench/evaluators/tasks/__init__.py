@@ -1,6 +1,7 @@
 """The built-in tasks, by name: the six Med-VQA benchmarks, VGMED grounding, the attention
-grounding of VGMED and the COCO reference set, and the generalised (zero / one / many box)
-phrase grounding tasks of the CXR benchmarks."""
+grounding of VGMED and the COCO reference set, the generalised (zero / one / many box)
+phrase grounding tasks of the CXR benchmarks and the heat-map grounding (WSVG) tasks of
+MS-CXR, RSNA Pneumonia and COVID Rural."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from medbench.evaluators.tasks.attention import ATTENTION_TASKS, AttentionTask
 from medbench.evaluators.tasks.grounding import GROUNDING_TASKS, GroundingTask
+from medbench.evaluators.tasks.heatmap import HEATMAP_TASKS, HeatmapTask
 from medbench.evaluators.tasks.set_grounding import (
     SET_GROUNDING_TASKS,
     RequestUnavailable,
@@ -22,6 +24,7 @@ __all__ = [
     "TASKS",
     "AttentionTask",
     "GroundingTask",
+    "HeatmapTask",
     "HubData",
     "Parsed",
     "RequestUnavailable",
@@ -36,7 +39,14 @@ __all__ = [
 ]
 
 TASKS: dict[str, TaskSpec] = {
-    t.name: t for t in (*VQA_TASKS, *GROUNDING_TASKS, *ATTENTION_TASKS, *SET_GROUNDING_TASKS)
+    t.name: t
+    for t in (
+        *VQA_TASKS,
+        *GROUNDING_TASKS,
+        *ATTENTION_TASKS,
+        *SET_GROUNDING_TASKS,
+        *HEATMAP_TASKS,
+    )
 }
 
 

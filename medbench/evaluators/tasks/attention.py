@@ -79,8 +79,8 @@ class AttentionTask(TaskSpec):
     output: ClassVar[str] = "attention"
     row_model: ClassVar[type] = VGMEDRow
     task_args: ClassVar[tuple[str, ...]] = ("layer", "normalise", "box_mapping", "token_rule")
-    # values in results.md are plain numbers, not percentages
-    metric_units: ClassVar[str] = "value"
+    # plain numbers in results.md, not percentages
+    value_metrics: ClassVar[frozenset[str]] = frozenset(ATTENTION_METRICS)
 
     contrast_prompt: str | None = Field(
         GENERIC_PROMPT, description="the generic prompt whose map normalises the question's"
