@@ -213,8 +213,8 @@ def png(width: int, height: int, seed: int) -> bytes:
 
 
 def eager_reference(path: Path, prompt: str, image: bytes) -> np.ndarray:
-    """transformers' own eager attention weights for one unpadded prompt: per layer, the last
-    position's attention to the image tokens, head mean, as a 6 x 6 grid."""
+    """transformers' own eager attention weights for one unpadded prompt: per layer and head,
+    the last position's attention to the image tokens as a 6 x 6 grid."""
     model = transformers.LlavaForConditionalGeneration.from_pretrained(
         path, attn_implementation="eager"
     ).eval()
@@ -227,12 +227,10 @@ def eager_reference(path: Path, prompt: str, image: bytes) -> np.ndarray:
     with torch.no_grad():
         outputs = model(**inputs, output_attentions=True)
     positions = (inputs["input_ids"][0] == model.config.image_token_id).nonzero().flatten()
-    return np.stack(
-        [a[0, :, -1, positions].mean(dim=0).reshape(6, 6).numpy() for a in outputs.attentions]
-    )
+    return np.stack([a[0, :, -1, positions].reshape(-1, 6, 6).numpy() for a in outputs.attentions])
 
 
-def test_hf_mllm_maps_equal_transformers_eager_attention_in_a_padded_batch(tiny_models):
+def test_hf_mllm_maps_equal_transformers_eager_attention_in_a_padded_batch(tiny_models):  # noqa: E501
     from medbench.evaluators.models import load_model
     from medbench.evaluators.models.base import EvalRequest
 
@@ -242,16 +240,31 @@ def test_hf_mllm_maps_equal_transformers_eager_attention_in_a_padded_batch(tiny_
     prompts = ["Where is the liver?", "Is there a tumour in the left kidney of this patient?"]
     contrast = "Write a general description of the image."
     requests = [
-        EvalRequest(f"s{i}", p, (image,), {}, output="attention", contrast_prompt=contrast)
+        EvalRequest(
+            f"s{i}",
+            p,
+            (image,),
+            {},
+            output="attention",
+            contrast_prompt=contrast,
+            attention_heads=i == 1,
+        )
         for i, p in enumerate(prompts)
     ]
     maps = model.attend(requests)
-    for prompt, got in zip(prompts, maps, strict=True):
+    for i, (prompt, got) in enumerate(zip(prompts, maps, strict=True)):
         assert isinstance(got, AttentionMaps)
         assert got.layers == (0, 1, 2) and got.grid == (6, 6)
         assert got.preprocess == "crop" and got.input_size == (84, 84)
-        np.testing.assert_allclose(got.maps, eager_reference(path, prompt, image), atol=2e-6)
-        np.testing.assert_allclose(got.contrast, eager_reference(path, contrast, image), atol=2e-6)
+        reference = eager_reference(path, prompt, image)  # (layers, heads, 6, 6)
+        np.testing.assert_allclose(got.maps, reference.mean(axis=1), atol=2e-6)
+        np.testing.assert_allclose(
+            got.contrast, eager_reference(path, contrast, image).mean(axis=1), atol=2e-6
+        )
+        if i == 1:
+            np.testing.assert_allclose(got.head_maps, reference, atol=2e-6)
+        else:
+            assert got.head_maps is None
     assert model.model.config._attn_implementation != "eager"  # switched back after the pass
     model.close()
 
@@ -320,3 +333,20 @@ def test_eval_run_hf_mllm_attention_end_to_end_then_from_cache(tiny_models, data
     assert again.exit_code == 0, again.output
     counts = json.loads((tmp_path / "b" / "results.json").read_text())["tasks"][TASK]["counts"]
     assert counts["cache_hits"] == 5 and counts["generated"] == 0
+
+
+def test_heads_are_scored_and_ranked_by_mean_kl(data_root, tmp_path):
+    args = {TASK: {"heads": "true", "top_k": "5"}}
+    results, out = evaluate(
+        config(data_root, tmp_path, model="random", tasks=[TASK], task_args=args)
+    )
+    block = results["tasks"][TASK]
+    samples = read_samples(out, TASK)
+    kl = np.array([s["parsed"]["heads"]["kl_divergence"] for s in samples])  # (n, layers, heads)
+    assert kl.shape == (12, 4, 3)
+    mean = kl.mean(axis=0)
+    ranked = sorted((mean[layer, head], layer, head) for layer in range(4) for head in range(3))[:5]
+    top = block["metric_settings"]["top_heads"]
+    assert [(t["layer"], t["head"]) for t in top] == [(layer, h) for _, layer, h in ranked]
+    assert [t["kl_divergence"] for t in top] == pytest.approx([v for v, _, _ in ranked])
+    assert get_task(TASK).prompt_hash != configure_task(get_task(TASK), args[TASK]).prompt_hash

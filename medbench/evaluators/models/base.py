@@ -57,6 +57,7 @@ class EvalRequest:
     reference: str | None = None
     output: RequestOutput = "text"
     contrast_prompt: str | None = None
+    attention_heads: bool = False  # attention requests: also each head's map (``head_maps``)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class AttentionMaps:
     layers: tuple[int, ...]
     preprocess: ImagePreprocess
     input_size: tuple[int, int]
+    head_maps: np.ndarray | None = None  # (layers, heads, rows, cols) of the prompt, if asked
 
     def __post_init__(self) -> None:
         if self.maps.ndim != 3 or self.maps.shape[0] != len(self.layers):
@@ -87,6 +89,15 @@ class AttentionMaps:
         if self.contrast is not None and self.contrast.shape != self.maps.shape:
             raise ValueError(
                 f"contrast maps {self.contrast.shape} differ from maps {self.maps.shape}"
+            )
+        if self.head_maps is not None and (
+            self.head_maps.ndim != 4
+            or self.head_maps.shape[0] != self.maps.shape[0]
+            or self.head_maps.shape[2:] != self.maps.shape[1:]
+        ):
+            raise ValueError(
+                f"head maps must be (layers, heads, rows, cols) on the maps' grid, got "
+                f"{self.head_maps.shape}"
             )
 
     @property

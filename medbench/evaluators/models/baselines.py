@@ -28,6 +28,7 @@ BASELINE_BATCH = 64
 BASELINE_GRID = (24, 24)
 BASELINE_INPUT = (336, 336)
 RANDOM_LAYERS = 4
+RANDOM_HEADS = 3
 
 
 class OracleModel(BaseEvalModel):
@@ -151,12 +152,18 @@ class RandomModel(BaseEvalModel):
             rng = np.random.default_rng(
                 int(stable_hash("random-attention", self.seed, request.task, request.sample_id), 16)
             )
-            logits = rng.normal(size=(2, RANDOM_LAYERS, *BASELINE_GRID))
+            logits = rng.normal(size=(2, RANDOM_LAYERS, RANDOM_HEADS, *BASELINE_GRID))
             probs = np.exp(logits) / np.exp(logits).sum(axis=(-2, -1), keepdims=True)
-            contrast = None if request.contrast_prompt is None else probs[1]
+            maps = probs.mean(axis=2)  # head mean, as a model's layer map
+            contrast = None if request.contrast_prompt is None else maps[1]
             out.append(
                 AttentionMaps(
-                    probs[0], contrast, tuple(range(RANDOM_LAYERS)), "pad", BASELINE_INPUT
+                    maps[0],
+                    contrast,
+                    tuple(range(RANDOM_LAYERS)),
+                    "pad",
+                    BASELINE_INPUT,
+                    head_maps=probs[0] if request.attention_heads else None,
                 )
             )
         return out

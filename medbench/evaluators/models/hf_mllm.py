@@ -506,7 +506,7 @@ class HFMLLMModel(BaseEvalModel):
         return (0, 0), preprocess, (width, height)  # grid from the token count
 
     def _attention_rows(self, texts: list[str], images: list[Any]) -> tuple[Any, Any]:
-        """Forward pass with eager attention: (inputs, per-row [layers, tokens] head-mean
+        """Forward pass with eager attention: (inputs, per-row [layers, heads, tokens]
         attention of the last position, float32 on the CPU)."""
         torch = self.torch
         inputs = self.processor(text=texts, images=images, padding=True, return_tensors="pt")
@@ -528,8 +528,8 @@ class HFMLLMModel(BaseEvalModel):
         attentions = getattr(outputs, "attentions", None)
         if not attentions:
             raise ModelUnavailable(f"hf-mllm: {self.args.pretrained} returned no attention weights")
-        # last query row of each layer, mean over heads: [batch, layers, keys]
-        last = torch.stack([a[:, :, -1, :].float().mean(dim=1) for a in attentions], dim=1)
+        # last query row of each layer and head: [batch, layers, heads, keys]
+        last = torch.stack([a[:, :, -1, :].float() for a in attentions], dim=1)
         return inputs, last.cpu()
 
     def attend(self, batch: list[EvalRequest]) -> list[AttentionMaps | EvalFailure]:
@@ -578,8 +578,10 @@ class HFMLLMModel(BaseEvalModel):
             except ValueError as exc:
                 failed[i] = str(exc)
                 continue
-            maps = last[row][:, positions].reshape(-1, *grid).numpy()
-            found.setdefault(i, {})[is_contrast] = maps
+            heads = last[row][:, :, positions]  # [layers, heads, image tokens]
+            found.setdefault(i, {})[is_contrast] = heads.mean(dim=1).reshape(-1, *grid).numpy()
+            if not is_contrast and batch[i].attention_heads:
+                found[i]["heads"] = heads.reshape(*heads.shape[:2], *grid).numpy()
             geometry[i] = (grid, preprocess, input_size)
         for i, parts in found.items():
             if i in failed:
@@ -587,7 +589,12 @@ class HFMLLMModel(BaseEvalModel):
             grid, preprocess, input_size = geometry[i]
             maps = parts[False]
             out[i] = AttentionMaps(
-                maps, parts.get(True), tuple(range(maps.shape[0])), preprocess, input_size
+                maps,
+                parts.get(True),
+                tuple(range(maps.shape[0])),
+                preprocess,
+                input_size,
+                head_maps=parts.get("heads"),
             )
         for i, reason in failed.items():
             out[i] = EvalFailure(f"hf-mllm attention: {reason}")

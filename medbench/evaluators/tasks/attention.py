@@ -27,7 +27,11 @@ Scores: the paper plots every layer (fig. 3) and shows the layer with the lowest
 ``plot_<task>_layers.png``) and the three metrics with bootstrap CIs at one layer: the task
 argument ``layer`` (a model layer index), or by default the layer with the lowest mean KL over
 the run's samples (chosen on the same samples it is reported on, as the paper does; say so when
-quoting it). A sample whose maps could not be scored (its box covers no token, e.g. cropped
+quoting it). With ``heads=true`` the model also gives each head's map (divided by the generic
+prompt's layer-mean map, as VGRefine's triage does), every (layer, head) is scored, and
+``metric_settings.top_heads`` lists the ``top_k`` heads (default 20, paper 001 app. L) with the
+lowest mean KL: VGRefine's head selection (app. D; the paper ranks them on COCO). A sample
+whose maps could not be scored (its box covers no token, e.g. cropped
 away) is a parse failure with the reason, never a score of 0 (a KL of 0 would be perfect).
 """
 
@@ -62,6 +66,7 @@ _FUNCTIONS = {
     "js_divergence": js_divergence,
 }
 SELECTION_METRIC = "kl_divergence"  # paper 001 fig. 1: the layer with the lowest KL
+DEFAULT_TOP_K = 20  # paper 001 app. L: VGRefine aggregates the top K = 20 heads
 
 # The reference's prompts (measure_attention.py): the suffix follows both of them.
 ATTENTION_PROMPT = """\
@@ -78,7 +83,14 @@ class AttentionTask(TaskSpec):
     kind: ClassVar[str] = "attention"
     output: ClassVar[str] = "attention"
     row_model: ClassVar[type] = VGMEDRow
-    task_args: ClassVar[tuple[str, ...]] = ("layer", "normalise", "box_mapping", "token_rule")
+    task_args: ClassVar[tuple[str, ...]] = (
+        "layer",
+        "normalise",
+        "box_mapping",
+        "token_rule",
+        "heads",
+        "top_k",
+    )
     # plain numbers in results.md, not percentages
     value_metrics: ClassVar[frozenset[str]] = frozenset(ATTENTION_METRICS)
 
@@ -89,6 +101,8 @@ class AttentionTask(TaskSpec):
     normalise: Literal["generic", "none"] = "generic"
     box_mapping: Literal["model", "vgrefine"] = "model"
     token_rule: Literal["any", "centre"] = "any"
+    heads: bool = Field(False, description="also score every (layer, head) and rank the heads")
+    top_k: int = Field(DEFAULT_TOP_K, ge=1, description="heads listed in top_heads")
 
     @property
     def prompt_hash(self) -> str:
@@ -100,6 +114,7 @@ class AttentionTask(TaskSpec):
                 self.normalise,
                 self.box_mapping,
                 self.token_rule,
+                *(["heads"] if self.heads else []),  # so the default keeps its hash
             ]
         )
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
@@ -128,6 +143,7 @@ class AttentionTask(TaskSpec):
             reference=self.oracle_answer(row) if with_reference else None,
             output="attention",
             contrast_prompt=self.contrast_prompt if self.normalise == "generic" else None,
+            attention_heads=self.heads,
         )
 
     # ---------------------------------------------------------------- maps → per-layer values
@@ -159,9 +175,45 @@ class AttentionTask(TaskSpec):
             out["tokens_in_box"] = int(mask.sum())
             for name, fn in _FUNCTIONS.items():
                 out[name] = [float(v) for v in np.atleast_1d(fn(attn, mask))]
+            if self.heads:
+                out["heads"] = self._head_values(maps, mask)
         except ValueError as exc:
             out["error"] = str(exc)
         return json.dumps(out, separators=(",", ":"), allow_nan=True)
+
+    def _head_values(self, maps: AttentionMaps, mask: np.ndarray) -> dict[str, list]:
+        """Each metric per (layer, head): a list per layer of one value per head."""
+        if maps.head_maps is None:
+            raise ValueError("the model gave no per-head maps")
+        heads = np.asarray(maps.head_maps, dtype=np.float64)
+        if self.normalise == "generic":
+            assert maps.contrast is not None  # checked with the layer maps
+            heads = relative_attention(heads, np.asarray(maps.contrast)[:, None])
+            if not np.all(np.isfinite(heads)):
+                raise ValueError("the generic prompt's map has zeros: A / A_generic is inf")
+        return {
+            name: np.asarray(fn(heads, mask), dtype=float).tolist()
+            for name, fn in _FUNCTIONS.items()
+        }
+
+    def _top_heads(self, scored: Sequence[Mapping[str, Any]], layers: list[int]) -> list[dict]:
+        """The ``top_k`` (layer, head) pairs with the lowest mean KL over the samples."""
+        means = {
+            name: np.mean([s["parsed"]["heads"][name] for s in scored], axis=0)
+            for name in ATTENTION_METRICS
+        }
+        order = np.argsort(means[SELECTION_METRIC], axis=None, kind="stable")[: self.top_k]
+        top = []
+        for flat in order:
+            li, hi = np.unravel_index(flat, means[SELECTION_METRIC].shape)
+            top.append(
+                {
+                    "layer": layers[int(li)],
+                    "head": int(hi),
+                    **{n: float(means[n][li, hi]) for n in ATTENTION_METRICS},
+                }
+            )
+        return top
 
     def parse(self, raw: str, row: VGMEDRow) -> Parsed:
         if not raw:
@@ -232,6 +284,11 @@ class AttentionTask(TaskSpec):
             "preprocess": scored[0]["parsed"]["preprocess"],
             "per_layer": {"layers": layers, **per_layer},
         }
+        if self.heads:
+            settings["top_heads"] = self._top_heads(scored, layers)
+            settings["top_heads_selection"] = (
+                f"lowest mean {SELECTION_METRIC} over {len(scored)} samples; top {self.top_k}"
+            )
         if self.layer is not None:  # per-sample scores exist; the harness aggregated them
             return {"settings": settings}
         flat = [
