@@ -201,24 +201,31 @@ def ls(
 ) -> None:
     """List the tasks (data sub-path, metrics, subsets) and the models (built-in and from
     the medbench.models entry-point group)."""
-    from medbench.evaluators.models import available_models
+    from medbench.evaluators.models import available_models, builtin_outputs
     from medbench.evaluators.tasks import TASKS
 
     tasks = [t.describe() for t in TASKS.values()]
     models = [
-        {"name": m.name, "source": m.source, "target": m.target, "description": m.description}
+        {
+            "name": m.name,
+            "source": m.source,
+            "target": m.target,
+            "description": m.description,
+            "outputs": builtin_outputs(m.name),
+        }
         for m in available_models().values()
     ]
     if as_json:
         print_json({"tasks": tasks, "models": models})
         return
     table = Table(title=f"{len(tasks)} tasks")
-    for column in ("task", "kind", "data sub-path", "split", "metrics", "subsets"):
+    for column in ("task", "kind", "asks for", "data sub-path", "split", "metrics", "subsets"):
         table.add_column(column, overflow="fold")
     for t in tasks:
         table.add_row(
             t["name"],
             t["kind"],
+            t["output"],
             t["data"]["subpath"],
             "/".join(t["data"]["splits"]),
             ", ".join(t["metrics"]),
@@ -226,10 +233,11 @@ def ls(
         )
     err_console.print(table)
     table = Table(title=f"{len(models)} models")
-    for column in ("model", "source", "description"):
+    for column in ("model", "source", "answers", "description"):
         table.add_column(column, overflow="fold")
     for m in models:
-        table.add_row(m["name"], m["source"], m["description"] or m["target"])
+        outputs = ", ".join(m["outputs"]) if m["outputs"] is not None else "?"
+        table.add_row(m["name"], m["source"], outputs, m["description"] or m["target"])
     err_console.print(table)
 
 

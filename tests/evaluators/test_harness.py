@@ -359,6 +359,13 @@ def test_entry_point_models_are_listed_and_run_and_builtins_win(data_root, tmp_p
     listed = json.loads(result.stdout)
     assert "counting" in {m["name"] for m in listed["models"]}
     assert {t["name"] for t in listed["tasks"]} == set(TASKS)
+    outputs = {m["name"]: m["outputs"] for m in listed["models"]}
+    assert outputs["counting"] is None  # a plug-in is listed, never imported
+    assert outputs["openai"] == ["text"]
+    assert outputs["oracle"] == ["text", "attention", "heatmap"]
+    asks = {t["name"]: t["output"] for t in listed["tasks"]}
+    assert asks["vqa-rad"] == "text" and asks["vgmed-attention"] == "attention"
+    assert asks["covid-rural-heatmap"] == "heatmap"
     out = tmp_path / "out"
     result = runner.invoke(
         app,

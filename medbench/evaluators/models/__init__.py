@@ -48,6 +48,7 @@ __all__ = [
     "OUTPUT_METHODS",
     "UnknownModelError",
     "available_models",
+    "builtin_outputs",
     "load_model",
     "model_fingerprint",
     "parse_kv",
@@ -119,6 +120,15 @@ def _resolve(name: str) -> Any:
             return ep.load()
     known = ", ".join(sorted(available_models()))
     raise UnknownModelError(f"unknown model {name!r}; known: {known}")
+
+
+def builtin_outputs(name: str) -> list[str] | None:
+    """What a built-in model can answer (``text``, ``attention``, ``heatmap``), read from its
+    class; None for an entry-point model (listing never imports plug-ins)."""
+    if name not in BUILTIN_MODELS:
+        return None
+    cls = _resolve(name)
+    return [output for output in OUTPUT_METHODS if supports_output(cls, output)]
 
 
 def load_model(name: str, args: Mapping[str, Any] | None = None, *, seed: int | None = None):

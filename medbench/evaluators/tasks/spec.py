@@ -161,6 +161,7 @@ class TaskSpec(BaseModel):
         return {
             "name": self.name,
             "kind": self.kind,
+            "output": getattr(self, "output", "text"),  # what the model must give back
             "description": self.description,
             "source": self.source,
             "row_schema": self.row_model.__name__,
