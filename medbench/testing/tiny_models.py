@@ -117,31 +117,10 @@ def _clip_image_processor(size: int, layout: str = "crop"):
     )
 
 
-def build_tiny_llava(
-    path: str | Path,
-    *,
-    seed: int = 0,
-    image_size: int = 28,
-    patch_size: int = 14,
-    hidden_size: int = 48,
-    num_layers: int = 2,
-    initializer_range: float = 0.2,
-    image_layout: str = "crop",
-) -> Path:
-    """A LLaVA-1.5-style model (CLIP vision tower, MLP projector, Llama) in ``path``.
+def _llava_parts(image_size: int, patch_size: int, hidden_size: int, num_layers: int, init: float):
+    """The tokenizer, its special-token ids and the vision and text configs of a tiny LLaVA."""
+    from transformers import CLIPVisionConfig, LlamaConfig
 
-    ``image_size / patch_size`` squared image tokens per image (4 by default);
-    ``image_layout`` is the image processor's: ``crop`` (CLIP's) or ``pad`` (LLaVA's).
-    """
-    from transformers import (
-        CLIPVisionConfig,
-        LlamaConfig,
-        LlavaConfig,
-        LlavaForConditionalGeneration,
-        LlavaProcessor,
-    )
-
-    path = Path(path)
     tokenizer = byte_level_tokenizer(
         LLAVA_SPECIAL,
         LLAVA_CHAT_TEMPLATE,
@@ -169,26 +148,56 @@ def build_tiny_llava(
         num_attention_heads=4,
         num_key_value_heads=2,
         max_position_embeddings=4096,
-        initializer_range=initializer_range,
+        initializer_range=init,
         bos_token_id=ids["<s>"],
         eos_token_id=ids["</s>"],
         pad_token_id=ids["<pad>"],
     )
-    n_image_tokens = (image_size // patch_size) ** 2
+    return tokenizer, ids, vision, text
+
+
+def _save_llava(path: Path, model: Any, processor: Any, ids: dict[str, int]) -> Path:
+    gen = model.generation_config
+    gen.bos_token_id, gen.eos_token_id, gen.pad_token_id = ids["<s>"], ids["</s>"], ids["<pad>"]
+    gen.do_sample = False
+    path.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(path)
+    processor.save_pretrained(path)
+    return path
+
+
+def build_tiny_llava(
+    path: str | Path,
+    *,
+    seed: int = 0,
+    image_size: int = 28,
+    patch_size: int = 14,
+    hidden_size: int = 48,
+    num_layers: int = 2,
+    initializer_range: float = 0.2,
+    image_layout: str = "crop",
+) -> Path:
+    """A LLaVA-1.5-style model (CLIP vision tower, MLP projector, Llama) in ``path``.
+
+    ``image_size / patch_size`` squared image tokens per image (4 by default);
+    ``image_layout`` is the image processor's: ``crop`` (CLIP's) or ``pad`` (LLaVA's).
+    """
+    from transformers import LlavaConfig, LlavaForConditionalGeneration, LlavaProcessor
+
+    tokenizer, ids, vision, text = _llava_parts(
+        image_size, patch_size, hidden_size, num_layers, initializer_range
+    )
     config = LlavaConfig(
         vision_config=vision,
         text_config=text,
         image_token_index=ids["<image>"],
-        image_seq_length=n_image_tokens,
+        image_seq_length=(image_size // patch_size) ** 2,
         vision_feature_select_strategy="default",
         vision_feature_layer=-2,
     )
     config.pad_token_id = ids["<pad>"]
     _seeded(seed)
     model = LlavaForConditionalGeneration(config).eval()
-    gen = model.generation_config
-    gen.bos_token_id, gen.eos_token_id, gen.pad_token_id = ids["<s>"], ids["</s>"], ids["<pad>"]
-    gen.do_sample = False
     processor = LlavaProcessor(
         image_processor=_clip_image_processor(image_size, image_layout),
         tokenizer=tokenizer,
@@ -198,10 +207,61 @@ def build_tiny_llava(
         image_token="<image>",
         num_additional_image_tokens=1,  # CLIP's class token, dropped by "default"
     )
-    path.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(path)
-    processor.save_pretrained(path)
-    return path
+    return _save_llava(Path(path), model, processor, ids)
+
+
+def build_tiny_llava_next(
+    path: str | Path,
+    *,
+    seed: int = 0,
+    image_size: int = 28,
+    patch_size: int = 14,
+    hidden_size: int = 48,
+    num_layers: int = 2,
+    initializer_range: float = 0.2,
+) -> Path:
+    """A LLaVA-NeXT-style model ("anyres": the base image plus tiles of a grid pinpoint, with
+    a newline token per tile row) in ``path``; pinpoints 1x2, 2x1 and 2x2 base sizes."""
+    import transformers
+    from transformers import LlavaNextConfig, LlavaNextForConditionalGeneration, LlavaNextProcessor
+
+    tokenizer, ids, vision, text = _llava_parts(
+        image_size, patch_size, hidden_size, num_layers, initializer_range
+    )
+    s = image_size
+    pinpoints = [[s, 2 * s], [2 * s, s], [2 * s, 2 * s]]
+    config = LlavaNextConfig(
+        vision_config=vision,
+        text_config=text,
+        image_token_index=ids["<image>"],
+        image_grid_pinpoints=pinpoints,
+        vision_feature_select_strategy="default",
+        vision_feature_layer=-2,
+    )
+    config.pad_token_id = ids["<pad>"]
+    _seeded(seed)
+    model = LlavaNextForConditionalGeneration(config).eval()
+    # transformers 5 without torchvision: the PIL backend
+    image_cls = (
+        getattr(transformers, "LlavaNextImageProcessorPil", None)
+        or transformers.LlavaNextImageProcessor
+    )
+    processor = LlavaNextProcessor(
+        image_processor=image_cls(
+            size={"shortest_edge": s},
+            crop_size={"height": s, "width": s},
+            image_grid_pinpoints=pinpoints,
+            do_center_crop=True,
+            do_convert_rgb=True,
+        ),
+        tokenizer=tokenizer,
+        patch_size=patch_size,
+        vision_feature_select_strategy="default",
+        chat_template=LLAVA_CHAT_TEMPLATE,
+        image_token="<image>",
+        num_additional_image_tokens=1,
+    )
+    return _save_llava(Path(path), model, processor, ids)
 
 
 def build_tiny_causal_lm(path: str | Path, *, seed: int = 0) -> Path:

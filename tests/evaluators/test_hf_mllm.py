@@ -18,9 +18,13 @@ from typer.testing import CliRunner  # noqa: E402
 
 from medbench.cli import app  # noqa: E402
 from medbench.evaluators.models import load_model, model_fingerprint  # noqa: E402
-from medbench.evaluators.synthetic import vqa_rows, write_vgmed, write_vqa  # noqa: E402
+from medbench.evaluators.synthetic import vgmed_rows, vqa_rows, write_vgmed, write_vqa  # noqa: E402
 from medbench.evaluators.tasks import get_task  # noqa: E402
-from medbench.testing.tiny_models import build_tiny_causal_lm, build_tiny_llava  # noqa: E402
+from medbench.testing.tiny_models import (  # noqa: E402
+    build_tiny_causal_lm,
+    build_tiny_llava,
+    build_tiny_llava_next,
+)
 
 runner = CliRunner()
 TASKS = ["vgmed-grounding", "vqa-rad"]
@@ -161,6 +165,33 @@ def test_batch_size_one_and_four_give_identical_answers(
             assert all(bool((m[:, -1] == 1).all()) for m in masks)
     assert raw[1] == raw[4]
     assert all(len(raw[1][t]) == n for t, n in zip(TASKS, (9, 10), strict=True))
+
+
+def test_llava_next_anyres_answers_batched_as_unbatched_and_refuses_attention(
+    synthetic_root, tmp_path
+):
+    """LLaVA-NeXT's tiled images give each row its own number of image tokens (the images
+    differ in aspect ratio): batches still answer as single requests do. Its attention has no
+    single token grid, so an attention task lists every sample as a request error."""
+    path = build_tiny_llava_next(tmp_path / "tiny-llava-next")
+    args = f"pretrained={path},max_new_tokens=8"
+    raw = {}
+    for batch_size in (1, 4):
+        out = tmp_path / f"bs{batch_size}"
+        common = ["--data-root", str(synthetic_root), "--no-cache", "--batch-size"]
+        result = eval_run(args, out, *common, str(batch_size), tasks=["vgmed-grounding"])
+        assert result.exit_code == 0, result.output
+        raw[batch_size] = [s["raw_output"] for s in read_samples(out, "vgmed-grounding")]
+    assert raw[1] == raw[4] and len(raw[1]) == 9
+    sizes = {(r.image_width, r.image_height) for r in vgmed_rows(12)}
+    assert len(sizes) > 1  # several aspect ratios: several tile layouts in one batch
+    out = tmp_path / "attention"
+    result = eval_run(
+        args, out, "--data-root", str(synthetic_root), "--no-cache", tasks=["vgmed-attention"]
+    )
+    assert result.exit_code == 1  # requests without an answer
+    samples = read_samples(out, "vgmed-attention")
+    assert samples and all("not supported" in s["error"] for s in samples)
 
 
 # -------------------------------------------------------------------------- the adapter
