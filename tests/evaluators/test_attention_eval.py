@@ -350,3 +350,19 @@ def test_heads_are_scored_and_ranked_by_mean_kl(data_root, tmp_path):
     assert [(t["layer"], t["head"]) for t in top] == [(layer, h) for _, layer, h in ranked]
     assert [t["kl_divergence"] for t in top] == pytest.approx([v for v, _, _ in ranked])
     assert get_task(TASK).prompt_hash != configure_task(get_task(TASK), args[TASK]).prompt_hash
+
+
+def test_qwen2_vl_grid_comes_from_image_grid_thw():
+    """Qwen2-VL's processor resizes to multiples of 28 px and merges 2 x 2 patches of 14 px
+    into one token: a 1 x 16 x 24 patch grid is 8 x 12 tokens over a 336 x 224 input."""
+    from types import SimpleNamespace
+
+    from medbench.evaluators.models.hf_mllm import HFMLLMModel
+
+    model = object.__new__(HFMLLMModel)  # only the geometry, no weights
+    vision = SimpleNamespace(spatial_merge_size=2, patch_size=14)
+    model.model = SimpleNamespace(config=SimpleNamespace(vision_config=vision))
+    inputs = {"image_grid_thw": torch.tensor([[1, 20, 20], [1, 16, 24]])}
+    assert model._image_geometry(inputs, 1) == ((8, 12), "resize", (336, 224))
+    with pytest.raises(ValueError, match="temporal"):
+        model._image_geometry({"image_grid_thw": torch.tensor([[2, 16, 24]])}, 0)
