@@ -118,10 +118,9 @@ def sample_checked(
     pool = list(candidates)
     rounds = 0
     while True:
-        # VGMED's sampler reads only the strata and dataset/case_id/slice_index/pair_id,
-        # which CocoCandidate has (case_id: the image, so picks rotate over images)
+        # case_id is the image, so picks rotate over images
         selected = stratified_sample(
-            pool,  # type: ignore[arg-type]
+            pool,
             config.target,
             None,
             config.seed,

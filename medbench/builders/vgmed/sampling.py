@@ -14,10 +14,30 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Protocol, TypeVar
 
 import numpy as np
 
-from medbench.builders.vgmed.extract import Candidate, stable_hash
+from medbench.hashing import stable_hash
+
+
+class Sampleable(Protocol):
+    """What the sampler reads of a candidate besides its strata (read by name): the keys it
+    orders by and ``case_id``, which picks rotate over (VGMED's Candidate, COCO's)."""
+
+    @property
+    def dataset(self) -> str: ...
+    @property
+    def case_id(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def slice_index(self) -> int: ...
+    @property
+    def pair_id(self) -> str: ...
+
+
+C = TypeVar("C", bound=Sampleable)
 
 PAPER_TARGET = 13_962  # image–box pairs in VGMED (paper 001, sec. 2.1)
 
@@ -47,10 +67,8 @@ def water_fill(capacities: Sequence[int], total: int) -> list[int]:
     return alloc
 
 
-def _spread_over_cases(
-    group: list[Candidate], count: int, rng: np.random.Generator
-) -> list[Candidate]:
-    by_case: dict[str, list[Candidate]] = defaultdict(list)
+def _spread_over_cases(group: list[C], count: int, rng: np.random.Generator) -> list[C]:
+    by_case: dict[str, list[C]] = defaultdict(list)
     for candidate in group:
         by_case[candidate.case_id].append(candidate)
     case_ids = sorted(by_case)
@@ -60,7 +78,7 @@ def _spread_over_cases(
         items = sorted(by_case[case_id], key=lambda c: c.pair_id)
         rng.shuffle(items)
         queues.append(items)
-    picked: list[Candidate] = []
+    picked: list[C] = []
     depth = 0
     while len(picked) < count:
         for queue in queues:
@@ -76,23 +94,23 @@ STRATA = ("modality", "body_part", "dataset", "label")
 
 
 def stratified_sample(
-    candidates: Sequence[Candidate],
+    candidates: Sequence[C],
     target: int = PAPER_TARGET,
     cap_per_label: int | None = None,
     seed: int = 0,
     strata: Sequence[str] = STRATA,
-) -> list[Candidate]:
+) -> list[C]:
     """Pick up to ``target`` candidates, water-filling level by level over ``strata``
     (modality, then body part, then dataset, then label); each (dataset, label) group is
     capped at ``cap_per_label``. Result sorted by (dataset, case, label, pair id)."""
-    leaves: dict[tuple, list[Candidate]] = defaultdict(list)
+    leaves: dict[tuple, list[C]] = defaultdict(list)
     for candidate in candidates:
         leaves[tuple(getattr(candidate, key) for key in strata)].append(candidate)
 
     def capacity(size: int) -> int:
         return size if cap_per_label is None else min(size, cap_per_label)
 
-    picked: list[Candidate] = []
+    picked: list[C] = []
 
     def allocate(prefix: tuple, quota: int) -> None:
         depth = len(prefix)
