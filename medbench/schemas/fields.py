@@ -100,10 +100,23 @@ def image_field_names(model: type[BaseModel]) -> list[str]:
     return [name for name, feat in feats.items() if isinstance(feat, Image)]
 
 
+def image_list_field_names(model: type[BaseModel]) -> list[str]:
+    """Fields holding a list of images (``list[Annotated[bytes, IMAGE]]``)."""
+    feats = features_for(model)
+    return [
+        name
+        for name, feat in feats.items()
+        if isinstance(feat, List) and isinstance(feat.feature, Image)
+    ]
+
+
 def to_arrow_row(row: BaseModel) -> dict[str, Any]:
     """A row model instance as the plain dict Arrow expects (images as {bytes, path})."""
     data = row.model_dump()
     for name in image_field_names(type(row)):
         value = data[name]
         data[name] = None if value is None else {"bytes": value, "path": None}
+    for name in image_list_field_names(type(row)):
+        # from the attribute, not the dump: a row may leave an empty list out of its dump
+        data[name] = [{"bytes": value, "path": None} for value in getattr(row, name)]
     return data

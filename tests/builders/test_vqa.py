@@ -15,9 +15,10 @@ import json
 import shutil
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from datasets import Image, load_dataset
+from datasets import Image, List, load_dataset
 from typer.testing import CliRunner
 
 from medbench.builders.vqa.build import BuildError, VQABuildConfig, build_vqa, expand_benchmarks
@@ -58,7 +59,8 @@ def huatuo(replicas, tmp_path_factory):
 
 def load_rows(out: Path, benchmark: str) -> list[dict]:
     ds = load_dataset(str(out / benchmark), split=SPLITS[benchmark])
-    return list(ds.cast_column("image", Image(decode=False)))
+    ds = ds.cast_column("image", Image(decode=False))
+    return list(ds.cast_column("extra_images", List(Image(decode=False))))
 
 
 def key(row: dict) -> tuple:
@@ -276,7 +278,16 @@ def test_omnimedvqa(native):
     assert [p.name for p in build.read.input_files] == ["Chest CT Scan.json", "Retinal OCT-C8.json"]
 
 
-def test_mmmu_health_and_medicine(native):
+def replica_images(replicas: Path, subject: str, source_id: str) -> list[bytes]:
+    """The image_1, image_2, ... bytes of one MMMU replica record, read with pyarrow."""
+    table = pq.read_table(
+        replicas / "mmmu-med" / "MMMU" / subject / "validation-00000-of-00001.parquet"
+    )
+    (record,) = [r for r in table.to_pylist() if r["id"] == source_id]
+    return [record[f"image_{i}"]["bytes"] for i in range(1, 8) if record[f"image_{i}"]]
+
+
+def test_mmmu_health_and_medicine(native, replicas):
     out, result = native
     rows = load_rows(out, "mmmu-med")
     assert [key(r) for r in rows] == [
@@ -286,6 +297,15 @@ def test_mmmu_health_and_medicine(native):
             ["Pneumonia", "Pneumothorax", "Pleural effusion", "Normal"],
             "Pneumothorax",
             1,
+            "closed",
+        ),
+        # two images: built, no longer skipped; answer "A" is the first option
+        (
+            "validation_Clinical_Medicine_2",
+            "Compare <image 1> and <image 2>. Which shows edema?",
+            ["Left", "Right"],
+            "Left",
+            0,
             "closed",
         ),
         (
@@ -299,15 +319,81 @@ def test_mmmu_health_and_medicine(native):
     ]
     assert [(r["subset"], r["question_type"], r["modality"]) for r in rows] == [
         ("Clinical_Medicine", "Pulmonary, Respiratory", "X-Rays"),
+        ("Clinical_Medicine", "Cardiology", "X-Rays"),
         ("Pharmacy", "Pharmacology and Drug Synthesis", "Plots and Charts"),
     ]
+    # <image k> is image k of (image, *extra_images): the replica's image_1, image_2 bytes
+    two = replica_images(replicas, "Clinical_Medicine", "validation_Clinical_Medicine_2")
+    assert len(two) == 2 and two[0] != two[1]
+    assert rows[1]["image"]["bytes"] == two[0] and rows[1]["image_name"] == "a.png"
+    assert [i["bytes"] for i in rows[1]["extra_images"]] == [two[1]]
+    one = replica_images(replicas, "Clinical_Medicine", "validation_Clinical_Medicine_1")
+    assert [rows[0]["image"]["bytes"]] == one and rows[0]["extra_images"] == []
+    assert rows[2]["extra_images"] == []
     reasons = skipped(result, "mmmu-med")
-    assert set(reasons) == {"validation_Clinical_Medicine_2", "validation_Pharmacy_2"}
-    assert "2 images" in reasons["validation_Clinical_Medicine_2"]
+    assert set(reasons) == {"validation_Pharmacy_2"}
     assert "no image" in reasons["validation_Pharmacy_2"]
     assert rows[0]["split"] == "validation"  # MMMU's test answers are hidden
     build = next(b for b in result.built if b.benchmark == "mmmu-med")
     assert "Art" not in {p.parent.name for p in build.read.input_files}
+    # every image counted: three rows, four PNGs
+    assert dict(build.image_formats) == {"PNG": 4}
+
+
+def test_mmmu_extra_images_decode_as_a_list_of_images(native):
+    out, _ = native
+    ds = load_dataset(str(out / "mmmu-med"), split="validation")
+    assert ds.features["extra_images"] == List(Image())
+    sizes = [[im.size for im in row["extra_images"]] for row in ds]
+    assert sizes == [[], [(16, 16)], []]  # the replica's images are 16x16 PNGs
+
+
+def test_mmmu_placeholders_that_cannot_be_mapped_are_skipped(replicas, tmp_path):
+    root = tmp_path / "src"
+    shutil.copytree(replicas / "mmmu-med", root / "mmmu-med")
+    path = root / "mmmu-med" / "MMMU" / "Clinical_Medicine" / "validation-00000-of-00001.parquet"
+    table = pq.read_table(path)
+    records = table.to_pylist()
+    gap, extra_ref, three = dict(records[1]), dict(records[0]), dict(records[1])
+    # image_1 and image_3 only: <image 2> would be the row's second image, image_3
+    gap.update(id="gap", image_3=gap["image_2"], image_2=None)
+    # one image, but the question names <image 2>
+    extra_ref.update(id="extra_ref", question="<image 1> or <image 2>?")
+    # three images, the third named in an option: built, in column order
+    three.update(id="three", image_3=records[0]["image_1"], options="['<image 3>', 'Right']")
+    pq.write_table(pa.Table.from_pylist([*records, gap, extra_ref, three], table.schema), path)
+    result = _build(root, tmp_path / "out", benchmarks=["mmmu-med"])
+    reasons = skipped(result, "mmmu-med")
+    assert "not image_1..image_2" in reasons["gap"]
+    assert "<image 2> names none of its 1 image(s)" in reasons["extra_ref"]
+    rows = {r["source_id"]: r for r in load_rows(tmp_path / "out", "mmmu-med")}
+    assert [i["bytes"] for i in rows["three"]["extra_images"]] == [
+        records[1]["image_2"]["bytes"],
+        records[0]["image_1"]["bytes"],
+    ]
+    assert rows["three"]["options"] == ["<image 3>", "Right"]
+
+
+def test_huatuo_record_with_two_images_builds_one_row_with_both(replicas, tmp_path):
+    root = tmp_path / "src"
+    shutil.copytree(replicas / "huatuo", root / "huatuo")
+    path = root / "huatuo" / "medical_multimodel_evaluation_data.json"
+    records = json.loads(path.read_text(encoding="utf-8"))
+    mmmu = next(r for r in records if r["dataset"] == "MMMU_Medical_Validation")
+    two = {
+        **mmmu,
+        "question": "Compare <image 1> and <image 2>.",
+        "image": ["images/synpic200.jpg", "images/synpic100.jpg"],
+    }
+    path.write_text(json.dumps([*records, two]), encoding="utf-8")
+    _build(root, tmp_path / "out", input="huatuo", benchmarks=["mmmu-med"])
+    rows = {r["question"]: r for r in load_rows(tmp_path / "out", "mmmu-med")}
+    row = rows["Compare <image 1> and <image 2>."]
+    images = root / "huatuo" / "images"
+    # the record's list order: the first in image, the second in extra_images
+    assert row["image"]["bytes"] == (images / "synpic200.jpg").read_bytes()
+    assert [i["bytes"] for i in row["extra_images"]] == [(images / "synpic100.jpg").read_bytes()]
+    assert row["image_name"] == "images/synpic200.jpg"
 
 
 # --- normalisation rules -----------------------------------------------------------------

@@ -30,6 +30,7 @@ from medbench.builders.vqa.layout import relative_name
 from medbench.builders.vqa.records import (
     Finalized,
     InputMissing,
+    RawImage,
     RawQuestion,
     ReadError,
     ReadResult,
@@ -80,10 +81,10 @@ class BenchmarkBuild:
     split: str
     out: Path  # the dataset folder, <out>/<benchmark>
     read: ReadResult
-    rows: list[VQARow] = field(default_factory=list)  # without image bytes (b"")
+    rows: list[VQARow] = field(default_factory=list)  # without image bytes (b"", [])
     sources: list[RawQuestion] = field(default_factory=list)  # the question of each row
-    image_sizes: list[int] = field(default_factory=list)  # bytes of each row's image
-    image_formats: Counter[str] = field(default_factory=Counter)
+    image_sizes: list[int] = field(default_factory=list)  # bytes of each row's images
+    image_formats: Counter[str] = field(default_factory=Counter)  # over every image
     skipped: list[Skip] = field(default_factory=list)
     shards: list[ShardInfo] = field(default_factory=list)
 
@@ -174,25 +175,38 @@ def build_vqa(config: VQABuildConfig, progress: Progress | None = None) -> VQABu
     return VQABuildResult(config.out, built, missing, unattributed)
 
 
-def _check_image(raw: RawQuestion, root: Path) -> tuple[int, str] | str:
+def _check_one(image: RawImage, root: Path) -> tuple[int, str] | str:
     """(byte size, format) of a decodable image, or why it is not."""
-    if raw.image_bytes is not None:
-        data = raw.image_bytes
-    elif raw.image_path is None or not raw.image_path.is_file():
-        where = relative_name(raw.image_path, root) if raw.image_path else "no path"
-        return f"image {raw.image_name} not found (looked for {where})"
+    if image.data is not None:
+        data = image.data
+    elif image.path is None or not image.path.is_file():
+        where = relative_name(image.path, root) if image.path else "no path"
+        return f"image {image.name} not found (looked for {where})"
     else:
         try:
-            data = raw.image_path.read_bytes()
+            data = image.path.read_bytes()
         except OSError as exc:
-            return f"image {raw.image_name} cannot be read: {exc}"
+            return f"image {image.name} cannot be read: {exc}"
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image_format = image.format or "unknown"
-            image.load()
+        with Image.open(io.BytesIO(data)) as decoded:
+            image_format = decoded.format or "unknown"
+            decoded.load()
     except Exception as exc:  # any decoder error means the same thing: unreadable
-        return f"image {raw.image_name} does not decode: {exc}"
+        return f"image {image.name} does not decode: {exc}"
     return len(data), image_format
+
+
+def _check_image(raw: RawQuestion, root: Path) -> tuple[int, list[str]] | str:
+    """(total byte size, format of each image) when every image of the question decodes,
+    else why the first bad one does not."""
+    size, formats = 0, []
+    for image in raw.images:
+        checked = _check_one(image, root)
+        if isinstance(checked, str):
+            return checked
+        size += checked[0]
+        formats.append(checked[1])
+    return size, formats
 
 
 def prepare(build: BenchmarkBuild, root: Path, workers: int, progress: Progress) -> None:
@@ -200,7 +214,7 @@ def prepare(build: BenchmarkBuild, root: Path, workers: int, progress: Progress)
     questions = build.read.questions
     build.skipped = list(build.read.skipped)
     finals: list[Finalized | str] = [finalize(q) for q in questions]
-    checked: list[tuple[int, str] | str] = []
+    checked: list[tuple[int, list[str]] | str] = []
     stage = f"{build.benchmark}: check images"
     with ThreadPoolExecutor(max_workers=workers) as pool:  # decoding releases the GIL
         outcomes = pool.map(partial(_check_image, root=root), questions)
@@ -208,7 +222,7 @@ def prepare(build: BenchmarkBuild, root: Path, workers: int, progress: Progress)
             checked.append(outcome)
             progress(stage, done, len(questions))
     seen: set[str] = set()
-    kept: list[tuple[RawQuestion, Finalized, int, str]] = []
+    kept: list[tuple[RawQuestion, Finalized, int, list[str]]] = []
     for raw, final, image in zip(questions, finals, checked, strict=True):
         if raw.source_id in seen:
             build.skipped.append(Skip(raw.source_id, "duplicate source id; first one kept"))
@@ -223,7 +237,7 @@ def prepare(build: BenchmarkBuild, root: Path, workers: int, progress: Progress)
     kept.sort(key=lambda item: natural_key(item[0].source_id))
     build.skipped.sort(key=lambda s: (natural_key(s.source_id), s.reason))
     build.rows = [make_row(build, raw, final) for raw, final, _, _ in kept]
-    build.image_formats = Counter(fmt for _, _, _, fmt in kept)
+    build.image_formats = Counter(fmt for _, _, _, formats in kept for fmt in formats)
     build.sources = [raw for raw, _, _, _ in kept]
     build.image_sizes = [size for _, _, size, _ in kept]
 
@@ -249,11 +263,11 @@ def make_row(build: BenchmarkBuild, raw: RawQuestion, final: Finalized) -> VQARo
     )
 
 
-def _image_bytes(raw: RawQuestion) -> bytes:
-    if raw.image_bytes is not None:
-        return raw.image_bytes
-    assert raw.image_path is not None
-    return raw.image_path.read_bytes()
+def _image_bytes(image: RawImage) -> bytes:
+    if image.data is not None:
+        return image.data
+    assert image.path is not None
+    return image.path.read_bytes()
 
 
 def write(build: BenchmarkBuild, config: VQABuildConfig, progress: Progress) -> None:
@@ -267,7 +281,8 @@ def write(build: BenchmarkBuild, config: VQABuildConfig, progress: Progress) -> 
     def rows_for(indices: range):
         nonlocal written
         for index in indices:
-            row = build.rows[index].model_copy(update={"image": _image_bytes(build.sources[index])})
+            first, *extra = (_image_bytes(i) for i in build.sources[index].images)
+            row = build.rows[index].model_copy(update={"image": first, "extra_images": extra})
             written += 1
             progress(stage, written, len(build.rows))
             yield to_arrow_row(row)

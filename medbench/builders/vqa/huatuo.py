@@ -8,7 +8,8 @@ when unknown), ``image`` (a list of paths relative to the JSON's folder, ``image
 ``dataset`` (``VQA-RAD_test``, ``SLAKE_test``, ``PathVQA_test``, ``PMC-VQA_test``,
 ``OmniMedVQA``, ``MMMU_Medical_Validation``), ``subset`` (OmniMedVQA: the modality; MMMU:
 the subject) and, on some records, ``question_type`` (``open`` ones are skipped by its
-scorer). Every question is posed as multiple choice. Records carry no question id: the
+scorer). Every question is posed as multiple choice. A record with several images builds one
+row with all of them, in the list's order. Records carry no question id: the
 source id is the record's 0-based position in the JSON, so ids differ from the native files';
 SLAKE / VQA-RAD / PathVQA open questions are absent; yes/no questions come out as the
 canonical ``["yes", "no"]`` pair, as from the native files.
@@ -17,18 +18,20 @@ canonical ``["yes", "no"]`` pair, as from the native files.
 from __future__ import annotations
 
 import ast
-import json
 import re
 from pathlib import Path
 
 from medbench.builders.vqa.layout import find_path
 from medbench.builders.vqa.records import (
     InputMissing,
+    Outcome,
+    RawImage,
     RawQuestion,
     ReadError,
     ReadResult,
     Skip,
     clean_text,
+    load_json_list,
 )
 
 FILE_NAME = "medical_multimodel_evaluation_data.json"
@@ -84,12 +87,7 @@ def read(
 
 def read_all(path: Path) -> Grouped:
     """Every record, grouped by (benchmark, split); records of unknown datasets apart."""
-    try:
-        records = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ReadError(f"cannot read {path}: {exc}") from None
-    if not isinstance(records, list):
-        raise ReadError(f"{path} is not a JSON list of questions")
+    records = load_json_list(path)
     groups: dict[tuple[str, str], ReadResult] = {}
     unattributed: list[Skip] = []
     for position, record in enumerate(records):
@@ -102,23 +100,17 @@ def read_all(path: Path) -> Grouped:
             unattributed.append(Skip(str(position), reason))
             continue
         group = groups.setdefault(owner, ReadResult([], [], [path], "huatuo"))
-        raw = _question(record, position, owner[0], path.parent)
-        if isinstance(raw, Skip):
-            group.skipped.append(raw)
-        else:
-            group.questions.append(raw)
+        group.add(_question(record, position, owner[0], path.parent))
     return groups, tuple(unattributed)
 
 
-def _question(record: dict, position: int, benchmark: str, base: Path) -> RawQuestion | Skip:
+def _question(record: dict, position: int, benchmark: str, base: Path) -> Outcome:
     given = next((record[k] for k in ID_FIELDS if record.get(k) is not None), None)
     source_id = str(given) if given is not None else str(position)
     images = record.get("image")
     images = [images] if isinstance(images, str) else list(images or [])
     if not images:
         return Skip(source_id, "record has no image")
-    if len(images) > 1:
-        return Skip(source_id, f"record has {len(images)} images; VQARow holds one")
     if record.get("question") is None or record.get("answer") is None:
         return Skip(source_id, "record has no question or answer")
     answer = clean_text(record["answer"])
@@ -140,6 +132,8 @@ def _question(record: dict, position: int, benchmark: str, base: Path) -> RawQue
         answer=answer,
         image_name=str(images[0]),
         image_path=base / str(images[0]),
+        # further images in the record's order (HuatuoGPT-Vision's chatbot takes a list)
+        extra_images=tuple(RawImage(str(i), base / str(i)) for i in images[1:]),
         label="open" if is_open else "closed",
         options=() if is_open else tuple(str(o) for o in options),
         modality=subset if benchmark == "omnimedvqa" else "",

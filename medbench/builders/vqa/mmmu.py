@@ -8,12 +8,20 @@ questions), ``image_1`` … ``image_7`` (HF Image structs: ``bytes`` + ``path``)
 ``img_type``, ``answer`` (the option letter; the text for open questions; hidden in
 ``test``), ``question_type`` (``multiple-choice`` / ``open``) and ``subfield``. Paper 001
 reports the validation split (150 questions, as in HuatuoGPT-Vision's evaluation data), the
-default here. ``VQARow`` holds one image: questions with more than one are skipped.
+default here.
+
+A question's images are ``image_1``, ``image_2``, ... in column order: the row's ``image``
+and then ``extra_images``, so the placeholder ``<image k>`` in the question or an option is
+image k of the row. That holds only when the images fill ``image_1`` … ``image_n`` without a
+gap and every placeholder names one of them; a question that breaks either is skipped with
+the reason (its placeholders could not be mapped).
 """
 
 from __future__ import annotations
 
 import ast
+import re
+from functools import partial
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -21,10 +29,13 @@ import pyarrow.parquet as pq
 from medbench.builders.vqa.layout import search_bases
 from medbench.builders.vqa.records import (
     InputMissing,
+    Outcome,
+    RawImage,
     RawQuestion,
     ReadError,
     ReadResult,
     Skip,
+    add_records,
     clean_text,
 )
 
@@ -41,6 +52,7 @@ SUBJECTS = (
 SPLITS = ("dev", "validation", "test")
 IMAGE_COLUMNS = tuple(f"image_{i}" for i in range(1, 8))
 LETTERS = "ABCDEFGHIJ"
+_PLACEHOLDER = re.compile(r"<image (\d+)>")
 
 
 def locate(root: Path) -> Path | None:
@@ -81,29 +93,29 @@ def read(root: Path, split: str, languages: tuple[str, ...] = ("en",)) -> ReadRe
         except (OSError, ValueError) as exc:
             result.skipped.append(Skip(f"{subject}/{path.name}", f"cannot read: {exc}"))
             continue
-        for position, record in enumerate(table.to_pylist()):
-            raw = _question(record, subject, position)
-            if isinstance(raw, Skip):
-                result.skipped.append(raw)
-            else:
-                result.questions.append(raw)
+        add_records(result, table.to_pylist(), partial(_question, subject=subject))
     return result
 
 
-def _question(record: dict, subject: str, position: int) -> RawQuestion | Skip:
+def _question(record: dict, position: int, subject: str) -> Outcome:
     source_id = str(record.get("id") or f"{subject}#{position}")
     images = [(c, record.get(c)) for c in IMAGE_COLUMNS if record.get(c)]
     images = [(c, v) for c, v in images if isinstance(v, dict) and v.get("bytes")]
     if not images:
         return Skip(source_id, "question has no image")
-    if len(images) > 1:
-        names = ", ".join(c for c, _ in images)
-        return Skip(source_id, f"question has {len(images)} images ({names}); VQARow holds one")
-    column, image = images[0]
+    columns = [c for c, _ in images]
+    if columns != list(IMAGE_COLUMNS[: len(images)]):
+        # <image k> is the k-th image of the row only when image_1..image_n are all there
+        wanted = f"image_1..image_{len(images)}"
+        return Skip(source_id, f"images in {', '.join(columns)}, not {wanted}: <image k> unmapped")
     try:
         options = [str(o) for o in parse_list(record.get("options", "[]"))]
     except (ValueError, SyntaxError) as exc:
         return Skip(source_id, f"options are not a list literal: {exc}")
+    text = " ".join([str(record.get("question") or ""), *options])
+    unknown = sorted({int(k) for k in _PLACEHOLDER.findall(text)} - set(range(1, len(images) + 1)))
+    if unknown:
+        return Skip(source_id, f"<image {unknown[0]}> names none of its {len(images)} image(s)")
     answer = clean_text(record.get("answer") or "")
     if not answer or answer == "?":
         return Skip(source_id, "answer is hidden or missing")
@@ -118,12 +130,17 @@ def _question(record: dict, subject: str, position: int) -> RawQuestion | Skip:
         img_type = "; ".join(clean_text(t) for t in parse_list(record.get("img_type", "[]")))
     except (ValueError, SyntaxError):
         img_type = clean_text(record.get("img_type", ""))
+    first, *extra = (
+        RawImage(str(image.get("path") or f"{source_id}/{column}"), data=image["bytes"])
+        for column, image in images
+    )
     return RawQuestion(
         source_id=source_id,
         question=str(record.get("question") or ""),
         answer=answer,
-        image_name=str(image.get("path") or f"{source_id}/{column}"),
-        image_bytes=image["bytes"],
+        image_name=first.name,
+        image_bytes=first.data,
+        extra_images=tuple(extra),
         label="closed" if options or kind == "multiple-choice" else "open",
         options=tuple(options),
         answer_index=answer_index,

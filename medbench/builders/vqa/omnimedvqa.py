@@ -13,16 +13,20 @@ The benchmark has no splits: its questions are built as split ``test``.
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 from medbench.builders.vqa.layout import find_path
 from medbench.builders.vqa.records import (
     InputMissing,
+    Outcome,
     RawQuestion,
     ReadError,
     ReadResult,
     Skip,
+    add_records,
     clean_text,
+    missing_fields,
 )
 
 BENCHMARK = "omnimedvqa"
@@ -56,23 +60,16 @@ def read(root: Path, split: str, languages: tuple[str, ...] = ("en",)) -> ReadRe
         if not isinstance(records, list):
             result.skipped.append(Skip(path.name, "file is not a JSON list of questions"))
             continue
-        for position, record in enumerate(records):
-            raw = _question(record, path.stem, position, base)
-            if isinstance(raw, Skip):
-                result.skipped.append(raw)
-            else:
-                result.questions.append(raw)
+        convert = partial(_question, stem=path.stem, base=base)
+        add_records(result, records, convert, id_prefix=path.stem)
     return result
 
 
-def _question(record: object, stem: str, position: int, base: Path) -> RawQuestion | Skip:
-    if not isinstance(record, dict):
-        return Skip(f"{stem}#{position}", "record is not a JSON object")
+def _question(record: dict, position: int, stem: str, base: Path) -> Outcome:
     qid = record.get("question_id")
     source_id = str(qid) if qid is not None else f"{stem}#{position}"
-    missing = [k for k in ("question", "gt_answer", "image_path") if record.get(k) is None]
-    if missing:
-        return Skip(source_id, f"record has no {', '.join(missing)}")
+    if skip := missing_fields(record, ("question", "gt_answer", "image_path"), source_id):
+        return skip
     options = []
     for letter in LETTERS:
         value = record.get(f"option_{letter}")

@@ -17,10 +17,20 @@ from __future__ import annotations
 
 import io
 import pickle
+from functools import partial
 from pathlib import Path
 
 from medbench.builders.vqa.layout import find_path
-from medbench.builders.vqa.records import InputMissing, RawQuestion, ReadError, ReadResult, Skip
+from medbench.builders.vqa.records import (
+    InputMissing,
+    Outcome,
+    RawQuestion,
+    ReadError,
+    ReadResult,
+    Skip,
+    add_records,
+    missing_fields,
+)
 
 BENCHMARK = "pathvqa"
 DEFAULT_SPLIT = "test"
@@ -64,29 +74,27 @@ def read(root: Path, split: str, languages: tuple[str, ...] = ("en",)) -> ReadRe
     if not isinstance(records, list):
         raise ReadError(f"PathVQA: {chosen} does not hold a list of questions")
     result = ReadResult([], [], [chosen], "native")
-    for position, record in enumerate(records):
-        if not isinstance(record, dict):
-            result.skipped.append(Skip(f"#{position}", "record is not a dict"))
-            continue
-        raw = _from_vqa(record, position) if chosen is vqa_file else _from_qa(record, position)
-        if isinstance(raw, Skip):
-            result.skipped.append(raw)
-            continue
-        image = raw[1]
-        result.questions.append(
-            RawQuestion(
-                source_id=raw[0],
-                question=raw[2],
-                answer=raw[3],
-                image_name=f"{image}.jpg",
-                image_path=image_dir / f"{image}.jpg",
-                label=raw[4],
-            )
-        )
+    convert = _from_vqa if chosen is vqa_file else _from_qa
+    add_records(
+        result, records, partial(convert, image_dir=image_dir), not_a_record="record is not a dict"
+    )
     return result
 
 
-def _from_vqa(record: dict, position: int) -> tuple[str, str, str, str, str] | Skip:
+def _row(
+    source_id: str, image: str, question: str, answer: str, label: str, image_dir: Path
+) -> RawQuestion:
+    return RawQuestion(
+        source_id=source_id,
+        question=question,
+        answer=answer,
+        image_name=f"{image}.jpg",
+        image_path=image_dir / f"{image}.jpg",
+        label=label,
+    )
+
+
+def _from_vqa(record: dict, position: int, image_dir: Path) -> Outcome:
     source_id = str(record.get("question_id", f"#{position}"))
     label = record.get("label")
     if not isinstance(label, dict) or not label:
@@ -96,12 +104,13 @@ def _from_vqa(record: dict, position: int) -> tuple[str, str, str, str, str] | S
     answer = max(label, key=lambda a: (label[a], str(a)))  # the top-scored answer
     kind = str(record.get("answer_type", "")).strip().lower()
     closed = "closed" if kind == "yes/no" else ("open" if kind else "")
-    return source_id, str(record["img_id"]), str(record["sent"]), str(answer), closed
+    image, question = str(record["img_id"]), str(record["sent"])
+    return _row(source_id, image, question, str(answer), closed, image_dir)
 
 
-def _from_qa(record: dict, position: int) -> tuple[str, str, str, str, str] | Skip:
+def _from_qa(record: dict, position: int, image_dir: Path) -> Outcome:
     source_id = f"#{position}"
-    missing = [k for k in ("image", "question", "answer") if record.get(k) is None]
-    if missing:
-        return Skip(source_id, f"record has no {', '.join(missing)}")
-    return source_id, str(record["image"]), str(record["question"]), str(record["answer"]), ""
+    if skip := missing_fields(record, ("image", "question", "answer"), source_id):
+        return skip
+    image, question, answer = (str(record[k]) for k in ("image", "question", "answer"))
+    return _row(source_id, image, question, answer, "", image_dir)

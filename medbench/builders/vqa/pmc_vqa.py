@@ -15,15 +15,19 @@ from __future__ import annotations
 
 import csv
 import re
+from collections import Counter
+from functools import partial
 from pathlib import Path
 
 from medbench.builders.vqa.layout import find_path
 from medbench.builders.vqa.records import (
     InputMissing,
+    Outcome,
     RawQuestion,
     ReadError,
     ReadResult,
     Skip,
+    add_records,
     clean_text,
 )
 
@@ -66,51 +70,52 @@ def read(root: Path, split: str, languages: tuple[str, ...] = ("en",)) -> ReadRe
     except (OSError, csv.Error, UnicodeDecodeError) as exc:
         raise ReadError(f"PMC-VQA: cannot read {metafile}: {exc}") from None
     result = ReadResult([], [], [metafile], "native")
-    for number, row in enumerate(rows):
-        source_id = str(number)
-        answer_text = row.get("Answer", row.get("Anwser"))
-        label = clean_text(row.get("Answer_label", row.get("Anwser_label", "")) or "").upper()
-        figure = clean_text(row.get("Figure_path") or "")
-        question = row.get("Question")
-        if not figure or question is None:
-            result.skipped.append(Skip(source_id, "row has no Figure_path or Question"))
-            continue
-        options = []
-        for letter in LETTERS:
-            value = row.get(f"Choice {letter}")
-            if value is None or not clean_text(value):
-                break  # options are consecutive from A
-            options.append(clean_text(strip_letter(value, letter)))
-        if len(options) < 2:
-            result.skipped.append(Skip(source_id, f"only {len(options)} choice(s) in the row"))
-            continue
-        answer_index = LETTERS.index(label) if len(label) == 1 and label in LETTERS else None
-        if answer_index is not None and answer_index >= len(options):
-            answer_index = None
-        answer = clean_text(_strip_any_letter(answer_text or ""))
-        if answer_index is None and not answer:
-            result.skipped.append(Skip(source_id, "row has no Answer_label and no Answer"))
-            continue
-        if answer_index is not None:
-            if answer and answer.casefold() != options[answer_index].casefold():
-                result.notes["Answer text differs from the option Answer_label names"] += 1
-            answer = options[answer_index]
-        # a missing image is reported by the builder, at the first folder it would sit in
-        fallback = (image_dirs[0] if image_dirs else metafile.parent) / figure
-        path = next((d / figure for d in image_dirs if (d / figure).is_file()), fallback)
-        result.questions.append(
-            RawQuestion(
-                source_id=source_id,
-                question=question,
-                answer=answer,
-                image_name=figure,
-                image_path=path,
-                label="closed",
-                options=tuple(options),
-                answer_index=answer_index,
-            )
-        )
+    convert = partial(_question, image_dirs=image_dirs, metafile=metafile, notes=result.notes)
+    add_records(result, rows, convert)
     return result
+
+
+def _question(
+    row: dict, number: int, image_dirs: list[Path], metafile: Path, notes: Counter[str]
+) -> Outcome:
+    source_id = str(number)
+    answer_text = row.get("Answer", row.get("Anwser"))
+    label = clean_text(row.get("Answer_label", row.get("Anwser_label", "")) or "").upper()
+    figure = clean_text(row.get("Figure_path") or "")
+    question = row.get("Question")
+    if not figure or question is None:
+        return Skip(source_id, "row has no Figure_path or Question")
+    options = []
+    for letter in LETTERS:
+        value = row.get(f"Choice {letter}")
+        if value is None or not clean_text(value):
+            break  # options are consecutive from A
+        options.append(clean_text(strip_letter(value, letter)))
+    if len(options) < 2:
+        return Skip(source_id, f"only {len(options)} choice(s) in the row")
+    answer_index = LETTERS.index(label) if len(label) == 1 and label in LETTERS else None
+    if answer_index is not None and answer_index >= len(options):
+        answer_index = None
+    answer = clean_text(_strip_any_letter(answer_text or ""))
+    if answer_index is None and not answer:
+        return Skip(source_id, "row has no Answer_label and no Answer")
+    if answer_index is not None:
+        if answer and answer.casefold() != options[answer_index].casefold():
+            notes["Answer text differs from the option Answer_label names"] += 1
+        answer = options[answer_index]
+    # a missing image is reported by the builder, at the first folder it would sit in
+    fallback = (image_dirs[0] if image_dirs else metafile.parent) / figure
+    path = next((d / figure for d in image_dirs if (d / figure).is_file()), fallback)
+    return RawQuestion(
+        source_id=source_id,
+        question=question,
+        answer=answer,
+        image_name=figure,
+        image_path=path,
+        label="closed",
+        options=tuple(options),
+        answer_index=answer_index,
+    )
 
 
 def _strip_any_letter(text: str) -> str:

@@ -19,8 +19,10 @@ applies the same rules to every benchmark:
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,8 +40,18 @@ class InputMissing(ReadError):
 
 
 @dataclass(frozen=True)
+class RawImage:
+    """One image of a question: a file, or bytes in hand."""
+
+    name: str
+    path: Path | None = None
+    data: bytes | None = None
+
+
+@dataclass(frozen=True)
 class RawQuestion:
-    """One question as its benchmark ships it; the image is a file or bytes in hand."""
+    """One question as its benchmark ships it; the image is a file or bytes in hand. A
+    question about several images (MMMU) lists the second and later in ``extra_images``."""
 
     source_id: str
     question: str
@@ -55,6 +67,13 @@ class RawQuestion:
     body_part: str = ""
     subset: str = ""
     language: str = "en"
+    extra_images: tuple[RawImage, ...] = ()
+
+    @property
+    def images(self) -> tuple[RawImage, ...]:
+        """Every image of the question, in order (the first is ``image_*``)."""
+        first = RawImage(self.image_name, self.image_path, self.image_bytes)
+        return (first, *self.extra_images)
 
 
 @dataclass(frozen=True)
@@ -66,6 +85,17 @@ class Skip:
 
     def line(self, benchmark: str, split: str) -> str:
         return f"{benchmark} {split} {self.source_id}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Excluded:
+    """A record present but deliberately not built (another split, another language); counted
+    under ``reason``, never listed as skipped."""
+
+    reason: str
+
+
+Outcome = RawQuestion | Skip | Excluded
 
 
 @dataclass
@@ -80,6 +110,55 @@ class ReadResult:
     excluded: Counter[str] = field(default_factory=Counter)
     # facts worth recording that are not errors (e.g. label/text disagreements)
     notes: Counter[str] = field(default_factory=Counter)
+
+    def add(self, outcome: Outcome) -> None:
+        """File one record's outcome: a question, a skip, or an exclusion count."""
+        if isinstance(outcome, Skip):
+            self.skipped.append(outcome)
+        elif isinstance(outcome, Excluded):
+            self.excluded[outcome.reason] += 1
+        else:
+            self.questions.append(outcome)
+
+
+Convert = Callable[[dict, int], Outcome]
+
+
+def add_records(
+    result: ReadResult,
+    records: Iterable[object],
+    convert: Convert,
+    *,
+    id_prefix: str = "",
+    not_a_record: str = "record is not a JSON object",
+) -> None:
+    """Run ``convert(record, position)`` over a benchmark file's records and file each outcome
+    in ``result``. Every reader shares this loop; what differs is ``convert`` (its own field
+    names). An entry that is not a mapping is skipped as ``<id_prefix>#<position>``."""
+    for position, record in enumerate(records):
+        if not isinstance(record, dict):
+            result.add(Skip(f"{id_prefix}#{position}", not_a_record))
+        else:
+            result.add(convert(record, position))
+
+
+def load_json_list(path: Path, name: str = "") -> list:
+    """The JSON list of question records in ``path``; a ReadError (prefixed ``<name>: ``)
+    when the file cannot be read or holds something else."""
+    prefix = f"{name}: " if name else ""
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ReadError(f"{prefix}cannot read {path}: {exc}") from None
+    if not isinstance(records, list):
+        raise ReadError(f"{prefix}{path} is not a JSON list of questions")
+    return records
+
+
+def missing_fields(record: Mapping, keys: Sequence[str], source_id: str) -> Skip | None:
+    """A skip naming the ``keys`` whose value is absent or null, or None when all are there."""
+    missing = [k for k in keys if record.get(k) is None]
+    return Skip(source_id, f"record has no {', '.join(missing)}") if missing else None
 
 
 @dataclass(frozen=True)

@@ -10,17 +10,21 @@ Each split file is one list of question records. Fields used: ``qid``, ``img_nam
 
 from __future__ import annotations
 
-import json
+from functools import partial
 from pathlib import Path
 
 from medbench.builders.vqa.layout import find_path
 from medbench.builders.vqa.records import (
+    Excluded,
     InputMissing,
+    Outcome,
     RawQuestion,
     ReadError,
     ReadResult,
-    Skip,
+    add_records,
     clean_text,
+    load_json_list,
+    missing_fields,
 )
 
 BENCHMARK = "slake"
@@ -50,40 +54,30 @@ def read(root: Path, split: str, languages: tuple[str, ...] = ("en",)) -> ReadRe
     if questions_file is None:
         names = " or ".join(SPLIT_FILES[canonical])
         raise InputMissing(f"SLAKE: no {names} next to an imgs/ folder under {root}")
-    try:
-        records = json.loads(questions_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ReadError(f"SLAKE: cannot read {questions_file}: {exc}") from None
-    if not isinstance(records, list):
-        raise ReadError(f"SLAKE: {questions_file} is not a JSON list of questions")
-    image_dir = questions_file.parent / "imgs"
+    records = load_json_list(questions_file, "SLAKE")
     result = ReadResult([], [], [questions_file], "native")
-    for position, record in enumerate(records):
-        if not isinstance(record, dict):
-            result.skipped.append(Skip(f"#{position}", "record is not a JSON object"))
-            continue
-        source_id = str(record.get("qid", f"#{position}"))
-        language = str(record.get("q_lang", "")).strip().lower() or "en"
-        if language not in languages:
-            result.excluded[f"language {language}"] += 1
-            continue
-        missing = [k for k in ("img_name", "question", "answer") if record.get(k) is None]
-        if missing:
-            result.skipped.append(Skip(source_id, f"record has no {', '.join(missing)}"))
-            continue
-        label = str(record.get("answer_type", "")).strip().lower()
-        result.questions.append(
-            RawQuestion(
-                source_id=source_id,
-                question=str(record["question"]),
-                answer=str(record["answer"]),
-                image_name=str(record["img_name"]),
-                image_path=image_dir / str(record["img_name"]),
-                label=label if label in ("closed", "open") else "",
-                question_type=clean_text(record.get("content_type", "")),
-                modality=clean_text(record.get("modality", "")),
-                body_part=clean_text(record.get("location", "")),
-                language=language,
-            )
-        )
+    convert = partial(_question, languages=languages, image_dir=questions_file.parent / "imgs")
+    add_records(result, records, convert)
     return result
+
+
+def _question(record: dict, position: int, languages: tuple[str, ...], image_dir: Path) -> Outcome:
+    source_id = str(record.get("qid", f"#{position}"))
+    language = str(record.get("q_lang", "")).strip().lower() or "en"
+    if language not in languages:
+        return Excluded(f"language {language}")
+    if skip := missing_fields(record, ("img_name", "question", "answer"), source_id):
+        return skip
+    label = str(record.get("answer_type", "")).strip().lower()
+    return RawQuestion(
+        source_id=source_id,
+        question=str(record["question"]),
+        answer=str(record["answer"]),
+        image_name=str(record["img_name"]),
+        image_path=image_dir / str(record["img_name"]),
+        label=label if label in ("closed", "open") else "",
+        question_type=clean_text(record.get("content_type", "")),
+        modality=clean_text(record.get("modality", "")),
+        body_part=clean_text(record.get("location", "")),
+        language=language,
+    )

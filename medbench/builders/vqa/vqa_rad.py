@@ -10,17 +10,21 @@ phrase types (templated variants) belong to neither and are counted as excluded.
 
 from __future__ import annotations
 
-import json
+from functools import partial
 from pathlib import Path
 
 from medbench.builders.vqa.layout import find_path
 from medbench.builders.vqa.records import (
+    Excluded,
     InputMissing,
+    Outcome,
     RawQuestion,
     ReadError,
     ReadResult,
-    Skip,
+    add_records,
     clean_text,
+    load_json_list,
+    missing_fields,
 )
 
 BENCHMARK = "vqa-rad"
@@ -41,41 +45,31 @@ def read(root: Path, split: str, languages: tuple[str, ...] = ("en",)) -> ReadRe
         raise InputMissing(f"VQA-RAD: no '{ANNOTATIONS}' under {root}")
     if split not in PHRASE_TYPES:
         raise ReadError(f"VQA-RAD has splits {sorted(PHRASE_TYPES)}, not {split!r}")
-    try:
-        records = json.loads(annotations.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ReadError(f"VQA-RAD: cannot read {annotations}: {exc}") from None
-    if not isinstance(records, list):
-        raise ReadError(f"VQA-RAD: {annotations} is not a JSON list of questions")
+    records = load_json_list(annotations, "VQA-RAD")
     image_dir = annotations.parent / IMAGE_FOLDER
     if not image_dir.is_dir():
         image_dir = annotations.parent
     result = ReadResult([], [], [annotations], "native")
-    wanted = PHRASE_TYPES[split]
-    for position, record in enumerate(records):
-        if not isinstance(record, dict):
-            result.skipped.append(Skip(f"#{position}", "record is not a JSON object"))
-            continue
-        source_id = str(record.get("qid", f"#{position}"))
-        phrase_type = str(record.get("phrase_type", ""))
-        if phrase_type not in wanted:
-            result.excluded[f"phrase_type {phrase_type or '(none)'}"] += 1
-            continue
-        missing = [k for k in ("image_name", "question", "answer") if record.get(k) is None]
-        if missing:
-            result.skipped.append(Skip(source_id, f"record has no {', '.join(missing)}"))
-            continue
-        label = str(record.get("answer_type", "")).strip().lower()
-        result.questions.append(
-            RawQuestion(
-                source_id=source_id,
-                question=str(record["question"]),
-                answer=str(record["answer"]),
-                image_name=str(record["image_name"]),
-                image_path=image_dir / str(record["image_name"]),
-                label=label if label in ("closed", "open") else "",
-                question_type=clean_text(record.get("question_type", "")),
-                body_part=clean_text(record.get("image_organ", "")),
-            )
-        )
+    convert = partial(_question, wanted=PHRASE_TYPES[split], image_dir=image_dir)
+    add_records(result, records, convert)
     return result
+
+
+def _question(record: dict, position: int, wanted: tuple[str, ...], image_dir: Path) -> Outcome:
+    source_id = str(record.get("qid", f"#{position}"))
+    phrase_type = str(record.get("phrase_type", ""))
+    if phrase_type not in wanted:
+        return Excluded(f"phrase_type {phrase_type or '(none)'}")
+    if skip := missing_fields(record, ("image_name", "question", "answer"), source_id):
+        return skip
+    label = str(record.get("answer_type", "")).strip().lower()
+    return RawQuestion(
+        source_id=source_id,
+        question=str(record["question"]),
+        answer=str(record["answer"]),
+        image_name=str(record["image_name"]),
+        image_path=image_dir / str(record["image_name"]),
+        label=label if label in ("closed", "open") else "",
+        question_type=clean_text(record.get("question_type", "")),
+        body_part=clean_text(record.get("image_organ", "")),
+    )

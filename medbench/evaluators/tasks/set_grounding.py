@@ -13,12 +13,17 @@ locatable.
 
 Parsing (``parse_boxes``), ``vgmed-grounding``'s ``parse_box`` generalised to lists: every
 group of four numbers in brackets or parentheses, else every pair of points
-``(x1, y1), (x2, y2)``. The scale is decided once per answer, by ``parse_box``'s rule: the
-coordinates are normalised (0-1, scaled by the image width and height) when all of them lie in
-[0, 1] and one has a fractional part, else pixels. Corners are reordered. An answer with no box
-but ``[]`` or the word ``none`` is the empty prediction (no target); anything else without a
-box is a parse failure, scored 0 on every metric (a failure on a no-target sample is not an
-abstention).
+``(x1, y1), (x2, y2)``, read inside box tags (``<|box_start|>...<|box_end|>``,
+``<box>...</box>``) where the answer has any. The numbers are read in the task's box
+convention, the task arguments ``box_format`` / ``box_frame`` (and ``resize_*``) exactly as
+``vgmed-grounding``'s (see ``medbench.evaluators.tasks.grounding``): they change parsing and
+the oracle's answer only, never the prompt or the cache key. In the default (``pixel`` of the
+``image``) the scale is decided once per answer, by ``parse_box``'s rule: the coordinates are
+normalised (0-1, scaled by the image width and height) when all of them lie in [0, 1] and one
+has a fractional part, else pixels. Corners are reordered. An answer with no box but ``[]`` or
+the word ``none`` is the empty prediction (no target); anything else without a box is a parse
+failure, scored 0 on every metric (a failure on a no-target sample is not an abstention).
+The convention is recorded in results.json (``metric_settings.box_answers``).
 
 Metrics, per sample with P predicted and G ground-truth boxes (``metrics.sets``; paper 002
 sec. 3.5, research notes sec. 1); the results are their means over samples:
@@ -76,7 +81,15 @@ from medbench.evaluators.metrics.sets import (
 )
 from medbench.evaluators.models.base import AnswerFormat
 from medbench.evaluators.tasks.data import DataError
-from medbench.evaluators.tasks.grounding import _FOUR, _TWO_POINTS, _format_number
+from medbench.evaluators.tasks.grounding import (
+    BOX_TASK_ARGS,
+    DEFAULT_CONVENTION,
+    BoxAnswerArgs,
+    BoxConvention,
+    find_boxes,
+    format_box,
+    read_boxes,
+)
 from medbench.evaluators.tasks.spec import Parsed, TaskData, TaskSpec
 from medbench.schemas.fields import Dtype
 from medbench.schemas.gmpg import GroundingRow
@@ -142,33 +155,35 @@ class GroundingEvalRow(GroundingRow):
 # ------------------------------------------------------------------------------ parsing
 
 
-def parse_boxes(text: str, width: float, height: float) -> Parsed:
-    """The boxes in ``text`` as pixel ``[[x1, y1, x2, y2], ...]`` (see the module docstring);
-    ``{"boxes": [], "scale": None}`` for ``[]`` / ``none``."""
-    matches = list(_FOUR.finditer(text)) or list(_TWO_POINTS.finditer(text))
-    if not matches:
+def parse_boxes(
+    text: str, width: float, height: float, convention: BoxConvention = DEFAULT_CONVENTION
+) -> Parsed:
+    """The boxes in ``text`` as image-pixel ``[[x1, y1, x2, y2], ...]`` (see the module
+    docstring); ``{"boxes": [], "scale": None}`` for ``[]`` / ``none``."""
+    groups = find_boxes(text)
+    if not groups:
         if _NO_TARGET.search(text):
             return Parsed(True, {"boxes": [], "scale": None})
         return Parsed(False, None, "no boxes [[x1, y1, x2, y2], ...], [] or none in the output")
-    values = [[float(v) for v in m.groups()] for m in matches]
-    flat = [v for box in values for v in box]
-    if not all(np.isfinite(flat)):
-        return Parsed(False, None, "box coordinates are not finite")
-    scale = "pixel"
-    if all(0.0 <= v <= 1.0 for v in flat) and any(not v.is_integer() for v in flat):
-        scale = "normalised"
-        values = [[b[0] * width, b[1] * height, b[2] * width, b[3] * height] for b in values]
-    boxes = []
-    for box in values:
-        x1, x2 = sorted(box[0::2])
-        y1, y2 = sorted(box[1::2])
-        boxes.append([x1, y1, x2, y2])
-    return Parsed(True, {"boxes": boxes, "scale": scale})
+    read = read_boxes(groups, width, height, convention)
+    if isinstance(read, str):
+        return Parsed(False, None, read)
+    boxes, scale = read
+    value: dict[str, Any] = {"boxes": boxes, "scale": scale}
+    if convention.frame != "image":
+        value["frame"] = convention.frame
+    return Parsed(True, value)
 
 
-def format_boxes(boxes: Sequence[Sequence[float]]) -> str:
-    """``[[x1, y1, x2, y2], ...]`` (``[]`` for none), numbers written exactly."""
-    return "[" + ", ".join("[" + ", ".join(_format_number(v) for v in b) + "]" for b in boxes) + "]"
+def format_boxes(
+    boxes: Sequence[Sequence[float]],
+    width: float = 0,
+    height: float = 0,
+    convention: BoxConvention = DEFAULT_CONVENTION,
+) -> str:
+    """``[[x1, y1, x2, y2], ...]`` (``[]`` for none) of image-pixel boxes, written in
+    ``convention`` (the image size is needed by every convention but the default)."""
+    return "[" + ", ".join(format_box(b, width, height, convention) for b in boxes) + "]"
 
 
 # ------------------------------------------------------------------------------ images
@@ -252,10 +267,10 @@ SET_GROUNDING_METRICS = (
 MASK_PIXELS = ("mask_intersection_px", "mask_union_px")
 
 
-class SetGroundingTask(TaskSpec):
+class SetGroundingTask(BoxAnswerArgs, TaskSpec):
     kind: ClassVar[str] = "set-grounding"
     row_model: ClassVar[type] = GroundingEvalRow
-    task_args: ClassVar[tuple[str, ...]] = ("image_root",)
+    task_args: ClassVar[tuple[str, ...]] = ("image_root", *BOX_TASK_ARGS)
 
     image_root: str | None = Field(
         None, description="the licensed image store that image_path is relative to"
@@ -317,7 +332,7 @@ class SetGroundingTask(TaskSpec):
         return "box", ()
 
     def parse(self, raw: str, row: GroundingEvalRow) -> Parsed:
-        return parse_boxes(raw, row.image_width, row.image_height)
+        return parse_boxes(raw, row.image_width, row.image_height, self.box_convention)
 
     def score(self, parsed: Parsed, row: GroundingEvalRow) -> dict[str, float | None]:
         gt = np.asarray(row.boxes, dtype=float).reshape(-1, 4)
@@ -349,7 +364,8 @@ class SetGroundingTask(TaskSpec):
         return out
 
     def oracle_answer(self, row: GroundingEvalRow) -> str:
-        return format_boxes(row.boxes)
+        # in the convention parse reads, so the oracle scores 1 in every one
+        return format_boxes(row.boxes, row.image_width, row.image_height, self.box_convention)
 
     def target(self, row: GroundingEvalRow) -> Any:
         return {
@@ -375,8 +391,9 @@ class SetGroundingTask(TaskSpec):
     def summary_metrics(
         self, samples: Sequence[Mapping[str, Any]], *, n_resamples: int = 1000, seed: int = 0
     ) -> dict[str, Any]:
-        """``mask_iou_cum`` (sum of intersections / sum of unions), overall and per subset:
-        ``{"metrics": {name: block}, "subsets": {key: {value: {name: block}}}}``, blocks as
+        """``mask_iou_cum`` (sum of intersections / sum of unions), overall and per subset, and
+        the box convention: ``{"metrics": {name: block}, "subsets": {key: {value: {name:
+        block}}}, "settings": {"box_answers": {...}}}``, blocks as
         the harness's ``{mean, ci_low, ci_high, n}``; left out where undefined (no pixel in
         any union, e.g. a subset of correctly answered no-target samples)."""
         kw = {"n_resamples": n_resamples, "seed": seed}
@@ -395,7 +412,7 @@ class SetGroundingTask(TaskSpec):
                 if value is not None:
                     members.setdefault(str(value), []).append(s)
             groups[key] = {v: b for v, items in sorted(members.items()) if (b := block(items))}
-        return {"metrics": block(samples), "subsets": groups}
+        return {"metrics": block(samples), "subsets": groups, "settings": self.box_settings()}
 
 
 def _task(name: str, title: str, source: str, *, splits: tuple[str, ...] = ("test",)):

@@ -28,6 +28,11 @@ Scoring, per question (``medbench.evaluators.metrics.vqa``):
 
 A failed parse scores 0 on every metric that applies to the question.
 
+Images: every image of the question in order, ``(image, *extra_images)`` (MMMU's ``<image k>``
+is the k-th; the question text keeps its placeholders). A one-image row digests as it did
+before rows could carry more images (``VQARow`` leaves an empty ``extra_images`` out of its
+dump), so its cached answers still apply.
+
 Optional metric ``bertscore`` (paper 001 table E.3's "BERT"): BERTScore F1 of each open
 question's output (stripped raw text) against its answer, computed once per task over all
 open questions (``summary_metrics``, batched) with ``metrics.vqa.bertscore``: the model is the
@@ -117,6 +122,10 @@ class VQATask(TaskSpec):
         if row.options and _is_yes_no(row.options) and normalize_answer(row.answer) not in YES_NO:
             return f"yes/no options but answer {row.answer!r}"
         return None
+
+    def images(self, row: VQARow) -> tuple[bytes, ...]:
+        # every image, in order: MMMU's <image k> is the k-th
+        return (row.image, *row.extra_images)
 
     def prompt_variables(self, row: VQARow) -> dict[str, Any]:
         style = self._style(row)
