@@ -75,6 +75,7 @@ from medbench.evaluators.tasks.data import (
     to_row,
 )
 from medbench.llm.cache import CachedResponse, ResponseCache, cache_key
+from medbench.schemas.fields import image_list_field_names
 
 RESULTS_FORMAT = 1
 CACHE_BACKEND = "medbench-eval"
@@ -94,9 +95,12 @@ def _canonical(value: Any) -> str:
 def row_digest(task: TaskSpec, row: BaseModel) -> str:
     """sha256 of a row: its fields as canonical JSON, its images by their sha256."""
     images = image_columns(type(row))
-    fields = row.model_dump(exclude=set(images))
+    lists = [n for n in image_list_field_names(type(row)) if getattr(row, n)]
+    fields = row.model_dump(exclude=set(images) | set(lists))
     for name in images:
         fields[name] = hashlib.sha256(getattr(row, name)).hexdigest()
+    for name in lists:  # an empty list stays out of the digest, as the dump leaves it out
+        fields[name] = [hashlib.sha256(data).hexdigest() for data in getattr(row, name)]
     return hashlib.sha256(_canonical(fields).encode("utf-8")).hexdigest()
 
 

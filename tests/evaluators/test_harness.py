@@ -529,3 +529,22 @@ def test_rows_that_cannot_be_scored_are_skipped_and_listed(tmp_path):
         }
     ]
     assert results["tasks"]["slake"]["counts"]["samples"] == 3
+
+
+def test_a_bad_task_argument_value_is_one_line(data_root, tmp_path):
+    from medbench.evaluators.tasks import configure_task
+
+    with pytest.raises(ValueError) as err:
+        configure_task(get_task("vgmed-grounding"), {"box_format": "percent"})
+    assert "task 'vgmed-grounding': box_format:" in str(err.value)
+    assert "\n" not in str(err.value)
+    result = runner.invoke(
+        app,
+        [
+            "eval", "run", "--model", "oracle", "--tasks", "vgmed-grounding",
+            "--task-args", "vgmed-grounding:box_format=percent",
+            "--data-root", str(data_root), "--output-dir", str(tmp_path / "out"),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1, result.output

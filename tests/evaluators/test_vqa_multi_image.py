@@ -145,3 +145,40 @@ def test_the_openai_model_gets_every_image_in_order(data_root, replica, tmp_path
     block = results["tasks"]["mmmu-med"]
     assert block["counts"]["request_errors"] == 0
     assert all(s["mean"] == 1.0 for s in block["metrics"].values())
+
+
+def test_a_hub_style_dataset_keeps_the_extra_images_encoded(data_root, replica):
+    """Read through ``datasets.load_dataset`` (the hf: route), the list column arrives as
+    encoded cells, not decoded PIL images, and rows validate with the images in order."""
+    expected = replica_images(replica)
+    task = get_task("mmmu-med")
+    location = resolve_location(task, resolve_root(data_root), f"hf:{data_root / 'mmmu-med'}")
+    source = open_rows(task, location)
+    hub_rows = [to_row(task, raw) for batch in source.batches() for raw in batch]
+    (row,) = [r for r in hub_rows if r.source_id == TWO_IMAGES]
+    assert [row.image, *row.extra_images] == expected[TWO_IMAGES]
+    assert {r.sample_id: row_digest(task, r) for r in hub_rows} == {
+        r.sample_id: row_digest(task, r) for r in rows(data_root)
+    }
+
+
+def test_shards_from_before_the_extra_images_column_still_load(data_root, tmp_path):
+    """A column added later with a default is optional: an older shard without it runs."""
+    old = tmp_path / "old" / "mmmu-med" / "data"
+    old.mkdir(parents=True)
+    for path in sorted((data_root / "mmmu-med" / "data").glob("*.parquet")):
+        table = pq.read_table(path)
+        pq.write_table(table.drop(["extra_images"]), old / path.name)
+    config = RunConfig(
+        model="oracle",
+        tasks=["mmmu-med"],
+        data_root=tmp_path / "old",
+        output_dir=tmp_path / "out",
+        no_cache=True,
+        plots=False,
+        bootstrap_resamples=100,
+    )
+    results, _ = evaluate(config)
+    block = results["tasks"]["mmmu-med"]
+    assert block["counts"]["samples"] > 0
+    assert all(m["mean"] == 1.0 for m in block["metrics"].values())

@@ -1,7 +1,7 @@
 """MMMU replica: ``MMMU/<Subject>/validation-00000-of-00001.parquet`` (the Hub repository).
 
 Planted: Clinical_Medicine ``validation_Clinical_Medicine_1`` (four options, answer "B"),
-``validation_Clinical_Medicine_2`` (two images: skipped); Pharmacy
+``validation_Clinical_Medicine_2`` (two images, ``<image 1>`` and ``<image 2>``); Pharmacy
 ``validation_Pharmacy_1`` (open, answer "3.5"), ``validation_Pharmacy_2`` (no image:
 skipped); an ``Art`` folder that is not in the Health & Medicine track.
 """

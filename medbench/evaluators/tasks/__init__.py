@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from medbench.evaluators.tasks.attention import ATTENTION_TASKS, AttentionTask
 from medbench.evaluators.tasks.grounding import GROUNDING_TASKS, GroundingTask
 from medbench.evaluators.tasks.heatmap import HEATMAP_TASKS, HeatmapTask
@@ -93,4 +95,9 @@ def configure_task(
         values.setdefault("image_root", str(image_root))
     if not values:
         return task
-    return type(task).model_validate({**task.model_dump(), **values})
+    try:
+        return type(task).model_validate({**task.model_dump(), **values})
+    except ValidationError as exc:  # one line, naming the task and the argument
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "arguments"
+        raise ValueError(f"task {task.name!r}: {where}: {first['msg']}") from None

@@ -30,7 +30,7 @@ from pydantic import BaseModel, ValidationError
 
 from medbench.builders.shards import SHARD_NAME
 from medbench.evaluators.tasks.spec import HubData, TaskSpec
-from medbench.schemas.fields import arrow_schema_for, image_field_names
+from medbench.schemas.fields import arrow_schema_for, image_field_names, image_list_field_names
 
 DATA_ROOT_ENV = "MEDBENCH_DATA_ROOT"
 DEFAULT_DATA_ROOT = "medbench-data"
@@ -127,9 +127,15 @@ class ParquetRows(RowSource):
 
 
 class HubRows(RowSource):
-    def __init__(self, hub: HubData, split: str, image_fields: list[str]) -> None:
+    def __init__(
+        self,
+        hub: HubData,
+        split: str,
+        image_fields: list[str],
+        image_list_fields: list[str] | tuple[str, ...] = (),
+    ) -> None:
         try:
-            from datasets import Image, load_dataset
+            from datasets import Image, List, load_dataset
         except ImportError as exc:  # pragma: no cover - datasets is a dependency
             raise DataError(f"reading {hub.repo_id} needs the datasets package: {exc}") from exc
         try:
@@ -139,6 +145,9 @@ class HubRows(RowSource):
         for name in image_fields:
             if name in ds.column_names:
                 ds = ds.cast_column(name, Image(decode=False))
+        for name in image_list_fields:  # lists of images stay encoded too (MMMU)
+            if name in ds.column_names:
+                ds = ds.cast_column(name, List(Image(decode=False)))
         self.ds = ds
         self.split = split
         self.location = f"{HUB_PREFIX}{hub.repo_id}" + (f":{hub.config}" if hub.config else "")
@@ -173,7 +182,12 @@ def open_rows(task: TaskSpec, location: Location) -> RowSource:
     """The rows of ``task`` at ``location``; DataError when absent or without the split."""
     if location.hub is not None:
         split = location.split or task.data.splits[0]
-        return HubRows(location.hub, split, image_field_names(task.row_model))
+        return HubRows(
+            location.hub,
+            split,
+            image_field_names(task.row_model),
+            image_list_field_names(task.row_model),
+        )
     path = location.path
     assert path is not None
     if not path.exists():
@@ -199,9 +213,13 @@ def schema_problems(task: TaskSpec, schema: pa.Schema) -> list[str]:
     """Columns of the task's row schema that are missing from ``schema`` or typed otherwise."""
     expected = arrow_schema_for(task.row_model)
     images = set(image_field_names(task.row_model))
+    fields = task.row_model.model_fields
     problems = []
     for field in expected:
         if field.name not in schema.names:
+            # a column added to the schema later, with a default: older shards still read
+            if not fields[field.name].is_required():
+                continue
             problems.append(f"missing column {field.name!r}")
             continue
         got = schema.field(field.name).type
