@@ -317,15 +317,13 @@ class Evaluation:
                 )
             self.sources[task.name] = (location, source)
         self.model = load_model(config.model, config.model_args, seed=config.seed)
-        unsupported = [
-            t for t in self.tasks if not supports_output(self.model, getattr(t, "output", "text"))
-        ]
+        unsupported = [t for t in self.tasks if not supports_output(self.model, t.output)]
         if unsupported:
             close = getattr(self.model, "close", None)
             if callable(close):
                 close()
             needs = ", ".join(
-                f"{t.name} needs {t.output} maps ({OUTPUT_METHODS[t.output]}())"  # type: ignore[attr-defined]
+                f"{t.name} needs {t.output} maps ({OUTPUT_METHODS[t.output]}())"
                 for t in unsupported
             )
             raise ValueError(f"model {config.model!r} cannot answer every task: {needs}")
@@ -467,7 +465,7 @@ class Evaluation:
         """The model's answers to one batch: its text, or for an attention or heat-map task its
         maps reduced by the task to the metric values that are cached."""
         requests = [p.request for p in batch]
-        output = getattr(task, "output", "text")
+        output = task.output
         if output == "text":
             return self.model.generate(requests)
         maps = getattr(self.model, OUTPUT_METHODS[output])(requests)

@@ -54,8 +54,8 @@ from medbench.evaluators.metrics.attention import (
     kl_divergence,
     relative_attention,
 )
-from medbench.evaluators.models.base import AnswerFormat, AttentionMaps, EvalRequest
-from medbench.evaluators.tasks.spec import Parsed, TaskData, TaskSpec
+from medbench.evaluators.models.base import AnswerFormat, AttentionMaps, RequestOutput
+from medbench.evaluators.tasks.spec import Parsed, TaskData, TaskSpec, parse_cached_values
 from medbench.schemas.coco_ref import CocoRefRow
 from medbench.schemas.vgmed import VGMEDRow
 
@@ -81,7 +81,7 @@ class AttentionTask(TaskSpec):
     """A VGMED-style row (image, one ``bbox``, question) scored on the model's attention."""
 
     kind: ClassVar[str] = "attention"
-    output: ClassVar[str] = "attention"
+    output: ClassVar[RequestOutput] = "attention"
     row_model: ClassVar[type] = VGMEDRow
     task_args: ClassVar[tuple[str, ...]] = (
         "layer",
@@ -131,20 +131,11 @@ class AttentionTask(TaskSpec):
     def answer_format(self, row: VGMEDRow) -> tuple[AnswerFormat, tuple[str, ...]]:
         return "text", ()
 
-    def request(
-        self, row: VGMEDRow, generation: Mapping[str, Any], *, with_reference: bool = False
-    ) -> EvalRequest:
-        return EvalRequest(
-            sample_id=row.sample_id,
-            prompt=self.prompt(row),
-            images=self.images(row),
-            generation=generation,
-            task=self.name,
-            reference=self.oracle_answer(row) if with_reference else None,
-            output="attention",
-            contrast_prompt=self.contrast_prompt if self.normalise == "generic" else None,
-            attention_heads=self.heads,
-        )
+    def request_extras(self, row: VGMEDRow) -> dict[str, Any]:
+        return {
+            "contrast_prompt": self.contrast_prompt if self.normalise == "generic" else None,
+            "attention_heads": self.heads,
+        }
 
     # ---------------------------------------------------------------- maps → per-layer values
 
@@ -216,14 +207,10 @@ class AttentionTask(TaskSpec):
         return top
 
     def parse(self, raw: str, row: VGMEDRow) -> Parsed:
-        if not raw:
-            return Parsed(False, None, "no attention maps")
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            return Parsed(False, None, "the cached attention values are not JSON")
-        if "error" in value:
-            return Parsed(False, value, str(value["error"]))
+        parsed = parse_cached_values(raw, "attention maps")
+        if not parsed.ok:
+            return parsed
+        value = parsed.value
         values = [v for name in ATTENTION_METRICS for v in value.get(name, [])]
         if not values or not all(math.isfinite(v) for v in values):
             return Parsed(False, value, "attention values are missing or not finite")

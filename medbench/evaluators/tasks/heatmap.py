@@ -25,16 +25,15 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import Field
 
 from medbench.evaluators.metrics.heatmap import DEFAULT_THRESHOLD, heatmap_scores
-from medbench.evaluators.models.base import AnswerFormat, EvalRequest
+from medbench.evaluators.models.base import AnswerFormat, RequestOutput
 from medbench.evaluators.tasks.set_grounding import GroundingEvalRow, SetGroundingTask
-from medbench.evaluators.tasks.spec import Parsed, TaskData
+from medbench.evaluators.tasks.spec import Parsed, TaskData, parse_cached_values
 
 HEATMAP_METRICS = ("cnr", "pointing_game", "dice", "iou", "cnr_abs")
 HEATMAP_PROMPT = "{{ sentence }}\n"
@@ -64,7 +63,7 @@ class HeatmapTask(SetGroundingTask):
     """A query with boxes, answered with a heat map (rows without a box are skipped)."""
 
     kind: ClassVar[str] = "heatmap"
-    output: ClassVar[str] = "heatmap"
+    output: ClassVar[RequestOutput] = "heatmap"
     task_args: ClassVar[tuple[str, ...]] = ("image_root", "threshold")
     value_metrics: ClassVar[frozenset[str]] = frozenset({"cnr", "cnr_abs"})
 
@@ -83,19 +82,6 @@ class HeatmapTask(SetGroundingTask):
 
     def answer_format(self, row: GroundingEvalRow) -> tuple[AnswerFormat, tuple[str, ...]]:
         return "text", ()
-
-    def request(
-        self, row: GroundingEvalRow, generation: Mapping[str, Any], *, with_reference: bool = False
-    ) -> EvalRequest:
-        return EvalRequest(
-            sample_id=row.sample_id,
-            prompt=self.prompt(row),
-            images=self.images(row),
-            generation=generation,
-            task=self.name,
-            reference=self.oracle_answer(row) if with_reference else None,
-            output="heatmap",
-        )
 
     def reduce(self, heatmap: np.ndarray, row: GroundingEvalRow) -> str:
         """The metric values of one sample's map as JSON (what the cache keeps)."""
@@ -118,15 +104,7 @@ class HeatmapTask(SetGroundingTask):
         return json.dumps({**clean, "map_shape": list(np.shape(heatmap))})
 
     def parse(self, raw: str, row: GroundingEvalRow) -> Parsed:
-        if not raw:
-            return Parsed(False, None, "no heat map")
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            return Parsed(False, None, "the cached heat-map values are not JSON")
-        if "error" in value:
-            return Parsed(False, value, str(value["error"]))
-        return Parsed(True, value)
+        return parse_cached_values(raw, "heat map")
 
     def score(self, parsed: Parsed, row: GroundingEvalRow) -> dict[str, float | None]:
         """The sample's values; a map that could not be scored counts 0 on pointing game,

@@ -10,6 +10,7 @@ metric's maximum.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -18,7 +19,7 @@ from typing import Any, ClassVar
 import jinja2
 from pydantic import BaseModel, ConfigDict, Field
 
-from medbench.evaluators.models.base import AnswerFormat, EvalRequest
+from medbench.evaluators.models.base import AnswerFormat, EvalRequest, RequestOutput
 
 # Same settings as medbench.prompts.templates: block tags leave no blank line; a missing
 # variable is an error, never an empty string.
@@ -68,6 +69,20 @@ class Parsed:
     note: str = ""
 
 
+def parse_cached_values(raw: str, what: str) -> Parsed:
+    """The metric values an attention or heat-map task cached for a sample (JSON): not ok
+    when absent, not JSON, or holding the ``error`` that kept the sample from being scored."""
+    if not raw:
+        return Parsed(False, None, f"no {what}")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        return Parsed(False, None, f"the cached {what} values are not JSON")
+    if "error" in value:
+        return Parsed(False, value, str(value["error"]))
+    return Parsed(True, value)
+
+
 class TaskSpec(BaseModel):
     """The declarative part every task has."""
 
@@ -75,6 +90,8 @@ class TaskSpec(BaseModel):
 
     kind: ClassVar[str] = ""
     row_model: ClassVar[type[BaseModel]]
+    # what the model gives back: "text" (generate), "attention" (attend), "heatmap" (heatmap)
+    output: ClassVar[RequestOutput] = "text"
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     description: str
@@ -119,6 +136,11 @@ class TaskSpec(BaseModel):
     def images(self, row: Any) -> tuple[bytes, ...]:
         return (row.image,)
 
+    def request_extras(self, row: Any) -> dict[str, Any]:
+        """More ``EvalRequest`` fields for this task's kind (the attention tasks' contrast
+        prompt, ...)."""
+        return {}
+
     def request(
         self, row: Any, generation: Mapping[str, Any], *, with_reference: bool = False
     ) -> EvalRequest:
@@ -132,6 +154,8 @@ class TaskSpec(BaseModel):
             answer_format=fmt,
             choices=choices,
             reference=self.oracle_answer(row) if with_reference else None,
+            output=self.output,
+            **self.request_extras(row),
         )
 
     def parse(self, raw: str, row: Any) -> Parsed:
@@ -161,7 +185,7 @@ class TaskSpec(BaseModel):
         return {
             "name": self.name,
             "kind": self.kind,
-            "output": getattr(self, "output", "text"),  # what the model must give back
+            "output": self.output,  # what the model must give back
             "description": self.description,
             "source": self.source,
             "row_schema": self.row_model.__name__,
