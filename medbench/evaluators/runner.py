@@ -68,6 +68,7 @@ from medbench.evaluators.tasks.data import (
     RowSource,
     data_root,
     image_columns,
+    image_list_columns,
     matches_filters,
     open_rows,
     resolve_location,
@@ -75,7 +76,6 @@ from medbench.evaluators.tasks.data import (
     to_row,
 )
 from medbench.llm.cache import CachedResponse, ResponseCache, cache_key
-from medbench.schemas.fields import image_list_field_names
 
 RESULTS_FORMAT = 1
 CACHE_BACKEND = "medbench-eval"
@@ -95,7 +95,7 @@ def _canonical(value: Any) -> str:
 def row_digest(task: TaskSpec, row: BaseModel) -> str:
     """sha256 of a row: its fields as canonical JSON, its images by their sha256."""
     images = image_columns(type(row))
-    lists = [n for n in image_list_field_names(type(row)) if getattr(row, n)]
+    lists = [n for n in image_list_columns(type(row)) if getattr(row, n)]
     fields = row.model_dump(exclude=set(images) | set(lists))
     for name in images:
         fields[name] = hashlib.sha256(getattr(row, name)).hexdigest()

@@ -259,6 +259,12 @@ def image_columns(row_model: type[BaseModel]) -> tuple[str, ...]:
     return tuple(image_field_names(row_model))
 
 
+@cache
+def image_list_columns(row_model: type[BaseModel]) -> tuple[str, ...]:
+    """The row model's image-list fields (once per model: deriving features is slow)."""
+    return tuple(image_list_field_names(row_model))
+
+
 def image_bytes(value: Any, base: Path | None = None) -> bytes | None:
     """Encoded image bytes of an Arrow/HF image cell (``{bytes, path}`` or raw bytes)."""
     if value is None or isinstance(value, bytes | bytearray):
