@@ -117,7 +117,9 @@ def _clip_image_processor(size: int, layout: str = "crop"):
     )
 
 
-def _llava_parts(image_size: int, patch_size: int, hidden_size: int, num_layers: int, init: float):
+def _llava_parts(
+    image_size: int, patch_size: int, hidden_size: int, num_layers: int, init: float, heads: int = 4
+):
     """The tokenizer, its special-token ids and the vision and text configs of a tiny LLaVA."""
     from transformers import CLIPVisionConfig, LlamaConfig
 
@@ -145,8 +147,8 @@ def _llava_parts(image_size: int, patch_size: int, hidden_size: int, num_layers:
         hidden_size=hidden_size,
         intermediate_size=2 * hidden_size,
         num_hidden_layers=num_layers,
-        num_attention_heads=4,
-        num_key_value_heads=2,
+        num_attention_heads=heads,
+        num_key_value_heads=max(1, heads // 2),  # grouped-query attention, as Llama 3 / Qwen2
         max_position_embeddings=4096,
         initializer_range=init,
         bos_token_id=ids["<s>"],
@@ -176,6 +178,7 @@ def build_tiny_llava(
     num_layers: int = 2,
     initializer_range: float = 0.2,
     image_layout: str = "crop",
+    num_heads: int = 4,
 ) -> Path:
     """A LLaVA-1.5-style model (CLIP vision tower, MLP projector, Llama) in ``path``.
 
@@ -185,7 +188,7 @@ def build_tiny_llava(
     from transformers import LlavaConfig, LlavaForConditionalGeneration, LlavaProcessor
 
     tokenizer, ids, vision, text = _llava_parts(
-        image_size, patch_size, hidden_size, num_layers, initializer_range
+        image_size, patch_size, hidden_size, num_layers, initializer_range, num_heads
     )
     config = LlavaConfig(
         vision_config=vision,

@@ -366,3 +366,35 @@ def test_qwen2_vl_grid_comes_from_image_grid_thw():
     assert model._image_geometry(inputs, 1) == ((8, 12), "resize", (336, 224))
     with pytest.raises(ValueError, match="temporal"):
         model._image_geometry({"image_grid_thw": torch.tensor([[2, 16, 24]])}, 0)
+
+
+def test_the_last_row_probe_gives_the_eager_maps_with_padding(tiny_models):
+    from medbench.evaluators.models import load_model
+    from medbench.evaluators.models.base import EvalRequest
+
+    path = str(tiny_models["pad"])
+    image = png(90, 130, 2)
+    requests = [
+        EvalRequest(
+            f"s{i}",
+            prompt,
+            (image,),
+            {},
+            output="attention",
+            contrast_prompt="Write a general description of the image.",
+            attention_heads=True,
+        )
+        for i, prompt in enumerate(["Where?", "Which organ is enlarged in this scan, if any?"])
+    ]
+    eager = load_model("hf-mllm", {"pretrained": path}).attend(requests)
+    model = load_model("hf-mllm", {"pretrained": path, "attention_maps": "probe"})
+    probe = model.attend(requests)
+    for a, b in zip(eager, probe, strict=True):
+        assert isinstance(b, AttentionMaps) and b.preprocess == "pad"
+        np.testing.assert_allclose(b.maps, a.maps, atol=2e-6)
+        np.testing.assert_allclose(b.contrast, a.contrast, atol=2e-6)
+        np.testing.assert_allclose(b.head_maps, a.head_maps, atol=2e-6)
+    # the model's own implementation is back, and text generation still works
+    assert model.model.config._attn_implementation == "sdpa"
+    assert isinstance(model.generate([EvalRequest("t", "Hi", (image,), {"max_tokens": 3})])[0], str)
+    model.close()

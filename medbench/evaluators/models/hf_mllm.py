@@ -33,7 +33,10 @@ heads, laid out on the token grid: ``image_grid_thw`` / merge size for Qwen2-VL,
 grid (LLaVA-1.5: 24 x 24). The preprocessing that maps image pixels to that grid is read from
 the image processor (``do_pad``: pad to square; ``do_center_crop``: centre crop; Qwen2-VL:
 resize). Eager attention materialises every layer's (tokens x tokens) matrix: about 1 GB a
-row for a 7B model with ~700 tokens in bfloat16, so keep ``--batch-size`` small on GPU.
+row for a 7B model with ~700 tokens in bfloat16, so keep ``--batch-size`` small on GPU, or
+pass ``attention_maps=probe``: SDPA for the layers' outputs plus only the last row of each
+layer's attention (``attention_probe``; the same numbers for plain softmax attention, not for
+soft-capped or sliding-window models). Neither changes the fingerprint.
 Layouts that are not one grid (LLaVA-NeXT's tiles and newline tokens) are refused per request.
 
 It needs torch and transformers (the ``models`` extra); without them, asking for this model
@@ -51,10 +54,11 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from medbench.evaluators.models import attention_probe
 from medbench.evaluators.models.base import (
     AttentionMaps,
     BaseEvalModel,
@@ -114,6 +118,7 @@ class HFMLLMArgs(BaseModel):
     max_pixels: int | None = Field(None, ge=1)
     attn_implementation: str | None = None
     trust_remote_code: bool = False
+    attention_maps: Literal["eager", "probe"] = "eager"
 
     @field_validator("dtype")
     @classmethod
@@ -506,8 +511,8 @@ class HFMLLMModel(BaseEvalModel):
         return (0, 0), preprocess, (width, height)  # grid from the token count
 
     def _attention_rows(self, texts: list[str], images: list[Any]) -> tuple[Any, Any]:
-        """Forward pass with eager attention: (inputs, per-row [layers, heads, tokens]
-        attention of the last position, float32 on the CPU)."""
+        """One forward pass: (inputs, per-row [layers, heads, tokens] attention of the last
+        position, float32 on the CPU), by eager attention or the last-row probe."""
         torch = self.torch
         inputs = self.processor(text=texts, images=images, padding=True, return_tensors="pt")
         for key in self._drop & set(inputs):
@@ -516,6 +521,10 @@ class HFMLLMModel(BaseEvalModel):
         for key, value in inputs.items():
             if torch.is_tensor(value) and torch.is_floating_point(value):
                 inputs[key] = value.to(self.dtype)
+        if self.args.attention_maps == "probe":
+            with attention_probe.capture(self.model) as rows, torch.inference_mode():
+                self.model(**inputs, use_cache=False)
+            return inputs, torch.stack(rows, dim=1).cpu()
         previous = getattr(self.model.config, "_attn_implementation", None)
         if previous != "eager":
             self.model.set_attn_implementation("eager")
