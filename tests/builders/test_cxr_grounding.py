@@ -255,6 +255,38 @@ def test_covid_rural_component_boxes(builds):
     assert "size from the mask" in issues[0]["outcome"]
 
 
+# --- image sizes: where each came from -----------------------------------------------------------
+
+
+def test_image_size_source_of_every_benchmark(builds):
+    by = {name: rows_of(out) for name, out in builds.items()}
+    mscxr = {r["sentence"]: r["image_size_source"] for rows in by["ms-cxr"].values() for r in rows}
+    assert mscxr == {
+        # the CSV's image_width / image_height (the stored JPEG, when there, agrees)
+        "Right lower lobe opacity": "annotation-csv",
+        "Bilateral pleural effusions": "annotation-csv",
+        "Enlarged cardiac silhouette": "annotation-csv",
+        "Small left apical pneumothorax": "annotation-csv",  # its JPEG is missing
+        "Left lower lobe consolidation": "jpg-header",  # stored at half size: boxes rescaled
+    }
+    padchest = {r["image_size_source"] for rows in by["padchest-gr"].values() for r in rows}
+    assert padchest == {"png-header"}  # the JSON has no sizes
+    assert {r["image_size_source"] for r in by["rsna-pneumonia"]["train"]} == {"dicom-header"}
+    covid = {r["image_id"]: r["image_size_source"] for r in by["covid-rural"]["test"]}
+    assert covid == {
+        covid_rural.WITH_BOXES: "jpg-header",
+        covid_rural.EMPTY: "jpg-header",
+        covid_rural.NO_IMAGE: "mask",
+    }
+    counts = manifest_of(builds["ms-cxr"])["counts"]
+    assert counts["by_image_size_source"] == {"annotation-csv": 4, "jpg-header": 1}
+    assert "(rows by source: `annotation-csv` 4, `jpg-header` 1)" in " ".join(
+        (builds["ms-cxr"] / "README.md").read_text().split()
+    )
+    for rows in (r for splits in by.values() for r in splits.values()):
+        assert all(r["attributes"] == [] for r in rows)  # no source here has attribute flags
+
+
 # --- images, licences, publish ------------------------------------------------------------------
 
 

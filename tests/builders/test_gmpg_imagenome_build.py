@@ -335,8 +335,13 @@ def test_embed_images_embeds_the_jpegs_as_shipped_and_lists_the_rest(built, tmp_
             assert row["image"]["bytes"] == (jpg / row["image_path"]).read_bytes()
         else:
             assert row["image"] is None, row["image_id"]
-    # everything but the bytes is the plain build's
+    # everything but the bytes is the plain build's, and I's size source: its damaged JPEG
+    # header no longer answers, the metadata CSV does (with the same size)
     plain = _shard_rows(plain_out)
+    for row in plain:
+        if row["image_id"] == I.dicom_id:
+            assert row["image_size_source"] == "jpg-header"
+            row["image_size_source"] = "jpg-metadata"
     assert [{**r, "image": None} for r in rows] == plain
 
     listed = (out / "report" / "missing_images.csv").read_text().splitlines()
@@ -375,6 +380,8 @@ def test_embed_images_embeds_the_jpegs_as_shipped_and_lists_the_rest(built, tmp_
     assert result.exit_code == 0, result.output
 
     # a rebuild without --embed-images into the same folder drops the bytes and the list
+    # (I's JPEG repaired first, so its size comes from the header again, as in the plain build)
+    (jpg / _jpg(I)).write_bytes((built[0]["mimic_jpg"] / _jpg(I)).read_bytes())
     again = _build(paths, out)
     assert [s["sha256"] for s in again["shards"]] == [s["sha256"] for s in plain_manifest["shards"]]
     assert not (out / "report" / "missing_images.csv").exists()
@@ -393,3 +400,237 @@ def test_embed_images_needs_the_jpg_folder(built, tmp_path):
     result = runner.invoke(app, [*args, "--mimic-jpg", str(tmp_path / "nowhere")])
     assert result.exit_code == 2 and "needs the MIMIC-CXR-JPG folder" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def _graph_json(paths, spec) -> dict:
+    """The replica's scene graph of one image, from the zip or the extracted folder."""
+    silver = paths["imagenome_root"] / "silver_dataset"
+    name = f"{spec.dicom_id}_SceneGraph.json"
+    if (silver / "scene_graph").is_dir():
+        return json.loads((silver / "scene_graph" / name).read_text())
+    with zipfile.ZipFile(silver / "scene_graph.zip") as zf:
+        return json.loads(zf.read(f"scene_graph/{name}"))
+
+
+def _planted_flags(paths, spec) -> dict[str, set[str]]:
+    """Sentence (whitespace collapsed) -> the union of the attribute strings the replica's JSON
+    lists for it under every region: read here, not through the builder."""
+    graph = _graph_json(paths, spec)
+    flags: dict[str, set[str]] = {}
+    for entry in graph["attributes"]:
+        for phrase, strings in zip(entry["phrases"], entry["attributes"], strict=True):
+            flags.setdefault(" ".join(phrase.split()), set()).update(strings)
+    return flags
+
+
+def test_rows_carry_the_sentence_attribute_flags_of_the_json(built):
+    paths, _, _, _, rows = built
+    checked = 0
+    for spec in (A, B, F, H, I):
+        planted = _planted_flags(paths, spec)
+        for sentence, row in _by_sentence(rows, spec).items():
+            if row["cleanup"] and row["cleanup"][0]["stage"] == "non-grounding":
+                assert row["attributes"] == [], sentence  # a report sentence has no flags
+                continue
+            assert row["attributes"] == sorted(planted[sentence]), sentence
+            checked += 1
+    assert checked == 14  # every scene-graph sentence of the kept images
+    # one by hand: A's phrase linked to two regions, the same three strings under each
+    patchy = "Patchy opacity in the right lower lung zone may reflect atelectasis."
+    assert _by_sentence(rows, A)[patchy]["attributes"] == [
+        "anatomicalfinding|yes|atelectasis",
+        "anatomicalfinding|yes|lung opacity",
+        "nlp|yes|abnormal",
+    ]
+    # H's "There is no pleural effusion." ships empty lists: no flags, decided by the text
+    assert _by_sentence(rows, H)["There is no pleural effusion."]["attributes"] == []
+
+
+def test_attribute_flags_are_the_union_over_the_sentence_regions(tmp_path):
+    """The replica gives a phrase the same strings under each of its regions; here one region
+    of A's bibasilar sentence gets two more, so only a union over the regions matches."""
+    paths = imagenome.write(tmp_path / "replica", seed=0, form="folder")
+    graph_file = (
+        paths["imagenome_root"] / "silver_dataset" / "scene_graph" / f"{A.dicom_id}_SceneGraph.json"
+    )
+    graph = json.loads(graph_file.read_text())
+    entry = next(e for e in graph["attributes"] if e["bbox_name"] == "left lower lung zone")
+    entry["attributes"][entry["phrases"].index("Mild bibasilar atelectasis.")] += [
+        "laterality|yes|left",
+        "texture|no|patchy",
+    ]
+    graph_file.write_text(json.dumps(graph))
+    out = tmp_path / "out"
+    _build(paths, out)
+    row = next(r for r in _shard_rows(out) if r["sentence"] == "Mild bibasilar atelectasis.")
+    assert row["attributes"] == sorted(_planted_flags(paths, A)["Mild bibasilar atelectasis."])
+    assert row["attributes"] == [
+        "anatomicalfinding|yes|atelectasis",
+        "laterality|yes|left",
+        "nlp|yes|abnormal",
+        "severity|yes|mild",
+        "texture|no|patchy",
+    ]
+
+
+def _sizes_by_image(out) -> dict[str, set[tuple[int, int, str]]]:
+    sizes: dict[str, set[tuple[int, int, str]]] = {}
+    for row in _shard_rows(out):
+        size = (row["image_width"], row["image_height"], row["image_size_source"])
+        sizes.setdefault(row["image_id"], set()).add(size)
+    return sizes
+
+
+def test_image_size_source_with_and_without_mimic_jpg(built, tmp_path):
+    _, out, _, manifest, _ = built
+    # the replica ships JPEGs for A, B and I; F is only in the metadata CSV; H is nowhere
+    assert _sizes_by_image(out) == {
+        A.dicom_id: {(*A.size, "jpg-header")},
+        B.dicom_id: {(*B.size, "jpg-header")},
+        I.dicom_id: {(*I.size, "jpg-header")},
+        F.dicom_id: {(*F.size, "jpg-metadata")},
+        H.dicom_id: {(0, 0, "unknown")},
+    }
+    # H's graph given a size of its own (the keys are read only if present)
+    paths = imagenome.write(tmp_path / "replica", seed=0, form="folder")
+    graph_file = (
+        paths["imagenome_root"] / "silver_dataset" / "scene_graph" / f"{H.dicom_id}_SceneGraph.json"
+    )
+    graph = json.loads(graph_file.read_text())
+    graph["width"], graph["height"] = 2000, 2400
+    graph_file.write_text(json.dumps(graph))
+    _build(paths, tmp_path / "with")
+    with_jpg = _sizes_by_image(tmp_path / "with")
+    assert with_jpg[H.dicom_id] == {(2000, 2400, "scene-graph")}
+    assert with_jpg[F.dicom_id] == {(*F.size, "jpg-metadata")}
+    # without --mimic-jpg only the scene graph can answer
+    args = ["build", "gmpg-imagenome", "--out", str(tmp_path / "without"), "--json"]
+    args += ["--imagenome-root", str(paths["imagenome_root"])]
+    args += ["--mimic-reports", str(paths["mimic_reports"]), "--ms-cxr", str(paths["ms_cxr"])]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    without = _sizes_by_image(tmp_path / "without")
+    assert without == {
+        **{s.dicom_id: {(0, 0, "unknown")} for s in (A, B, F, I)},
+        H.dicom_id: {(2000, 2400, "scene-graph")},
+    }
+    counts = json.loads((tmp_path / "without" / "manifest.json").read_text())["counts"]
+    assert counts["image_size_source"] == {"scene-graph": 1, "unknown": 4}
+
+
+def _config(paths, out, **options):
+    from medbench.builders.gmpg_imagenome.build import GmpgConfig
+
+    return GmpgConfig(
+        imagenome_root=paths["imagenome_root"],
+        mimic_reports=paths["mimic_reports"],
+        mimic_jpg=paths["mimic_jpg"],
+        ms_cxr=paths["ms_cxr"],
+        out=out,
+        **options,
+    )
+
+
+def test_many_small_shards_stream_in_order_and_twice_byte_identical(built, tmp_path):
+    from medbench.builders.gmpg_imagenome.build import build_gmpg_imagenome
+    from medbench.builders.shards import TEXT_ROW_BYTES
+
+    paths, out, _, _, rows = built
+    small = _config(paths, tmp_path / "a", max_shard_bytes=4 * TEXT_ROW_BYTES)  # 4 rows a shard
+    first = build_gmpg_imagenome(small).shards
+    by_split = {s: [p for p in first if p.path.startswith(f"data/{s}-")] for s in rows}
+    # train 13 rows, valid 3, test 3 (table 2's hand count)
+    assert {s: [p.num_rows for p in v] for s, v in by_split.items()} == {
+        "train": [4, 4, 4, 1],
+        "valid": [3],
+        "test": [3],
+    }
+    assert [p.path for p in by_split["train"]] == [
+        f"data/train-0000{i}-of-00004.parquet" for i in range(4)
+    ]
+    for split, expected in rows.items():  # the same rows, in the same order, as one shard
+        ds = load_dataset(str(tmp_path / "a"), split=split, download_mode="force_redownload")
+        assert list(ds) == expected
+    again = build_gmpg_imagenome(_config(paths, tmp_path / "b", max_shard_bytes=4 * TEXT_ROW_BYTES))
+    assert [(s.path, s.sha256) for s in again.shards] == [(s.path, s.sha256) for s in first]
+    # a rebuild with the default cap replaces the four train shards with one
+    build_gmpg_imagenome(_config(paths, tmp_path / "a"))
+    names = sorted(p.name for p in (tmp_path / "a" / "data").iterdir())
+    assert names == [f"{s}-00000-of-00001.parquet" for s in ("test", "train", "valid")]
+    assert {s["sha256"] for s in built[3]["shards"]} == {
+        s["sha256"] for s in json.loads((tmp_path / "a" / "manifest.json").read_text())["shards"]
+    }
+
+
+def test_an_interrupted_build_leaves_no_partial_shard(built, tmp_path, monkeypatch):
+    from medbench.builders.gmpg_imagenome import build as gmpg_build
+    from medbench.builders.shards import TEXT_ROW_BYTES
+
+    paths, done, _, manifest, _ = built
+    out = tmp_path / "out"
+    config = _config(paths, out, max_shard_bytes=2 * TEXT_ROW_BYTES, chunk_graphs=1)
+    first = gmpg_build.build_gmpg_imagenome(config).shards
+    before = {p.name: p.read_bytes() for p in (out / "data").iterdir()}
+    decide, calls = gmpg_build.negatives.decide, []
+
+    def interrupted(*args):
+        calls.append(1)
+        if len(calls) == 10:  # a few images in: shards of 2 rows have been staged
+            assert list((out / ".work" / "staging").glob("*.parquet.partial"))
+            raise KeyboardInterrupt
+        return decide(*args)
+
+    monkeypatch.setattr(gmpg_build.negatives, "decide", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        gmpg_build.build_gmpg_imagenome(config)
+    assert len(calls) == 10
+    assert {p.name: p.read_bytes() for p in (out / "data").iterdir()} == before
+    assert len(before) == len(first) > 3
+    assert not list((out / ".work" / "staging").glob("*.parquet.partial"))
+
+
+def test_a_split_without_rows_gets_no_shard_and_the_rest_loads(built, tmp_path):
+    paths = built[0]
+    out = tmp_path / "out"
+    summary = _build(paths, out, "--limit", "2")  # A (train) and H (valid): no test image
+    assert [s["path"] for s in summary["shards"]] == [
+        "data/train-00000-of-00001.parquet",
+        "data/valid-00000-of-00001.parquet",
+    ]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["counts"]["splits_without_rows"] == ["test"]
+    loaded = load_dataset(str(out), download_mode="force_redownload")
+    assert sorted(loaded) == ["train", "valid"]
+    assert {r["image_id"] for r in loaded["train"]} == {A.dicom_id}
+    assert "No rows in test" in (out / "README.md").read_text()
+
+
+def test_a_build_with_no_rows_is_a_one_line_error(tmp_path):
+    paths = imagenome.write(tmp_path / "replica", seed=0, form="folder")
+    folder = paths["imagenome_root"] / "silver_dataset" / "scene_graph"
+    for graph in folder.iterdir():
+        if not graph.name.startswith(G.dicom_id):  # G is in no split
+            graph.unlink()
+    args = ["build", "gmpg-imagenome", "--out", str(tmp_path / "out")]
+    args += ["--imagenome-root", str(paths["imagenome_root"])]
+    args += ["--mimic-reports", str(paths["mimic_reports"])]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("error:")]  # one line
+    assert "no rows built (1 scene graphs read, 0 unreadable, 1 images excluded" in line
+    excluded = (tmp_path / "out" / "report" / "excluded_images.csv").read_text()
+    assert f"{G.dicom_id},{G.study_id},,no-split" in excluded
+    assert not (tmp_path / "out" / "data").exists()
+
+
+def test_a_graph_whose_text_cannot_be_written_is_listed_not_fatal(tmp_path):
+    paths = imagenome.write(tmp_path / "replica", seed=0, form="folder")
+    graph_file = (
+        paths["imagenome_root"] / "silver_dataset" / "scene_graph" / f"{B.dicom_id}_SceneGraph.json"
+    )
+    text = graph_file.read_text().replace("Lungs are otherwise clear.", "Lungs \\ud800 clear.")
+    graph_file.write_text(text)
+    summary = _build(paths, tmp_path / "out")
+    assert summary["errors"] == 1 and summary["rows"] == 19 - 3  # B's three rows
+    errors = (tmp_path / "out" / "report" / "errors.csv").read_text()
+    assert B.dicom_id in errors and "not UTF-8 text" in errors

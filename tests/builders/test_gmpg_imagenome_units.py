@@ -1,13 +1,13 @@
 """GMPG-ImaGenome pieces on hand-made scene graphs with known answers: inversion and boxes,
 the hierarchy decider and its containment check, the negative rules, report sentences,
-MS-CXR leakage, the streaming reader and the streaming shard writer."""
+MS-CXR leakage and the streaming reader (the streaming shard writer is tested with the other
+shard writer, in test_shards_and_schema.py)."""
 
 from __future__ import annotations
 
 import json
 import zipfile
 
-import pyarrow.parquet as pq
 import pytest
 
 from medbench.builders.gmpg_imagenome import negatives
@@ -33,8 +33,6 @@ from medbench.builders.gmpg_imagenome.scene_graph import (
     SceneGraphError,
     parse_graph,
 )
-from medbench.builders.gmpg_imagenome.sink import ShardSink
-from medbench.schemas.gmpg import GROUNDING_ARROW_SCHEMA, GroundingRow
 
 
 def _obj(name, x1, y1, x2, y2):
@@ -295,40 +293,6 @@ def test_reader_streams_folder_and_zip_in_the_same_order(tmp_path):
     assert [json.loads(d)["image_id"] for _, d in from_zip] == ["a1", "b2", "c3"]
 
 
-def _row(i: int) -> dict:
-    row = GroundingRow(
-        sample_id=f"s{i}",
-        dataset="gmpg-imagenome",
-        image_id=f"d{i}",
-        split="train",
-        image_path=f"files/p10/p1/s1/d{i}.jpg",
-        image_width=100,
-        image_height=100,
-        sentence="x " * 50,
-        boxes=[[1.0, 2.0, 3.0, 4.0]],
-        box_names=["spine"],
-        groundable=True,
-    )
-    return row.model_dump()
-
-
-def test_sink_rolls_shards_and_names_them_at_the_end(tmp_path):
-    sink = ShardSink(tmp_path, GROUNDING_ARROW_SCHEMA, max_bytes=20_000, batch_rows=50)
-    sink.open_split("valid")  # no rows: still one (empty) shard
-    for i in range(400):
-        sink.add("train", _row(i))
-    assert not (tmp_path / "data").exists() or not list((tmp_path / "data").iterdir())
-    shards = sink.close()
-    train = [s for s in shards if s.path.startswith("data/train-")]
-    assert len(train) > 1
-    assert all(s.path.endswith(f"-of-{len(train):05d}.parquet") for s in train)
-    assert sum(s.num_rows for s in train) == 400
-    rows = [r for s in train for r in pq.read_table(tmp_path / s.path).to_pylist()]
-    assert [r["image_id"] for r in rows] == [f"d{i}" for i in range(400)]
-    valid = [s for s in shards if s.path.startswith("data/valid-")]
-    assert [s.num_rows for s in valid] == [0]
-
-
 def test_sample_id_is_the_stable_hash_of_dataset_image_and_sentence():
     from medbench.builders.gmpg_imagenome.build import DATASET, _sample_id
     from medbench.hashing import stable_hash
@@ -336,18 +300,161 @@ def test_sample_id_is_the_stable_hash_of_dataset_image_and_sentence():
     assert _sample_id("d1", "no pneumothorax") == stable_hash(DATASET, "d1", "no pneumothorax")
 
 
-def test_sink_flushes_by_image_bytes(tmp_path):
-    """Rows with image bytes end a batch (one row group) once its images pass batch_bytes, so
-    memory never holds more than about that much image data per split."""
-    sink = ShardSink(tmp_path, GROUNDING_ARROW_SCHEMA, batch_rows=1000, batch_bytes=1000)
-    image = bytes(range(256)) * 2  # 512 bytes: a batch ends at every second row
-    for i in range(7):
-        sink.add("train", {**_row(i), "image": {"bytes": image, "path": None}}, len(image))
-    for i in range(7, 10):
-        sink.add("train", _row(i))  # no image: counts rows only
-    (shard,) = sink.close()
-    parquet = pq.ParquetFile(tmp_path / shard.path)
-    sizes = [parquet.metadata.row_group(g).num_rows for g in range(parquet.num_row_groups)]
-    assert sizes == [2, 2, 2, 4]
-    rows = parquet.read().to_pylist()
-    assert [r["image"]["bytes"] if r["image"] else None for r in rows] == [image] * 7 + [None] * 3
+# --- what the faster paths must still do (see scene_graph, pairs, reports, regions) ---------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"objects": [], "attributes": [], "x": NaN}',  # json.loads would take it
+        '{"objects": [], "attributes": [], "x": -Infinity}',
+        '{"objects": [], "attributes": [], "x": 1}\ufeff',
+    ],
+)
+def test_json_that_is_not_json_is_an_error(text):
+    with pytest.raises(SceneGraphError, match="not JSON"):
+        parse_graph(text.encode("utf-8"), "d1_SceneGraph.json")
+    with pytest.raises(SceneGraphError, match="not JSON"):
+        parse_graph(b'{"objects": [], "attributes": [], "x": "\xff"}', "d1_SceneGraph.json")
+
+
+def test_text_that_cannot_be_written_makes_the_graph_an_error():
+    for attrs in (
+        [_attr("spine", ["Lone \\ud800 surrogate."], [["a|yes|b"]])],  # in a phrase
+        [_attr("spine", ["Fine."], [["anatomicalfinding|yes|\\udc00"]])],  # in a flag
+        [_attr("sp\\ud800ine", ["Fine."], [["a|yes|b"]])],  # in a region
+    ):
+        text = json.dumps(dict(HAND_GRAPH, attributes=[]))[:-1] + ', "attributes": '
+        text += json.dumps(attrs).replace("\\\\u", "\\u") + "}"
+        graph = parse_graph(text.encode("ascii"), "d1_SceneGraph.json")
+        with pytest.raises(SceneGraphError, match="not UTF-8 text"):
+            group_mentions(graph)
+    # a surrogate pair is one character, and fine
+    text = json.dumps(dict(HAND_GRAPH, attributes=[_attr("spine", ["X \\ud83d\\ude00."], [[]])]))
+    graph = parse_graph(text.replace("\\\\u", "\\u").encode("ascii"), "d1_SceneGraph.json")
+    assert [g.text for g in group_mentions(graph).values()] == ["X \U0001f600."]
+
+
+def test_objects_without_finite_corners_are_skipped():
+    objects = [
+        _obj("right lung", "nan", 0, 10, 10),  # a string float() reads as NaN
+        _obj("left lung", 0, 0, 7777777, 10),  # written 1e400 below: JSON reads infinity
+        _obj("spine", "12", 0, 30, 40),  # a string that is a number: used, as before
+    ]
+    text = json.dumps(dict(HAND_GRAPH, objects=objects)).replace("7777777", "1e400")
+    graph = parse_graph(text.encode(), "d1")
+    assert graph.boxes == {"spine": (12.0, 0.0, 30.0, 40.0)} and graph.skipped == 2
+
+
+def test_zip_members_read_directly_equal_zipfile_and_bad_ones_fall_back(tmp_path):
+    import zlib
+
+    from medbench.builders.gmpg_imagenome.scene_graph import _member_bytes
+
+    path = tmp_path / "scene_graph.zip"
+    members = {
+        f"scene_graph/m{i}_SceneGraph.json": (b'{"i": %d}' % i) * (50 * i + 1) for i in range(6)
+    }
+    with zipfile.ZipFile(path, "w") as zf:
+        for i, (name, data) in enumerate(members.items()):
+            info = zipfile.ZipInfo(name)
+            info.compress_type = zipfile.ZIP_STORED if i % 2 else zipfile.ZIP_DEFLATED
+            if i == 4:  # a long extra field
+                info.extra = b"\x99\x99" + (400).to_bytes(2, "little") + bytes(400)
+            zf.writestr(info, data)
+    with zipfile.ZipFile(path) as zf, open(path, "rb") as fh:
+        for info in zf.infolist():
+            assert _member_bytes(fh.fileno(), info) == members[info.filename]
+    # one stored member's bytes damaged: the CRC no longer matches, ZipFile.read decides
+    raw = bytearray(path.read_bytes())
+    stored = members["scene_graph/m1_SceneGraph.json"]
+    at = raw.index(stored)
+    raw[at] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    with zipfile.ZipFile(path) as zf, open(path, "rb") as fh:
+        info = zf.getinfo("scene_graph/m1_SceneGraph.json")
+        assert zlib.crc32(bytes(raw[at : at + len(stored)])) != info.CRC
+        assert _member_bytes(fh.fileno(), info) is None
+        with pytest.raises(zipfile.BadZipFile):
+            zf.read(info)
+
+
+def test_report_sentences_by_hand():
+    from medbench.builders.gmpg_imagenome.reports import split_sentences
+
+    # list markers only at the start or after ". ", ": "...; not in "T12. Spine" or "1.5 cm"
+    text = "1. Tube in place. 2) No effusion: 3. Stable. At T12. Spine ok. A 1.5 cm. Node."
+    assert split_sentences(text) == (
+        "Tube in place.",
+        "No effusion:",
+        "Stable.",
+        "At T12.",
+        "Spine ok.",
+        "A 1.5 cm.",
+        "Node.",
+    )
+    # abbreviations (any case, any trailing dots) and initials do not end a sentence
+    text = "Seen by DR. Smith vs. Jones approx... 3 cm. J. Doe agrees with É. Zed here. Ok."
+    assert split_sentences(text) == (
+        "Seen by DR. Smith vs. Jones approx... 3 cm.",
+        "J. Doe agrees with É. Zed here.",
+        "Ok.",
+    )
+    assert split_sentences("  ___.  1. ") == ()
+
+
+def test_reports_are_read_as_text_mode_reads_them(tmp_path):
+    from medbench.builders.gmpg_imagenome.reports import read_report
+
+    folder = tmp_path / "p10" / "p10000001"
+    folder.mkdir(parents=True)
+    data = b"FINDINGS:\r\n No \xff effusion.\rIMPRESSION:\r\n\r\n Caf\xc3\xa9.\n\xed\xa0\x80"
+    (folder / "s50000001.txt").write_bytes(data)
+    with open(folder / "s50000001.txt", encoding="utf-8", errors="replace") as fh:
+        expected = fh.read()  # text mode: universal newlines, bad bytes replaced
+    assert read_report(tmp_path, "10000001", "50000001") == expected
+    assert read_report(tmp_path, "10000001", "59999999") is None
+
+
+def test_containment_counts_equal_a_plain_per_image_count():
+    """Random images, checked in vectorised batches; the expected counts come from a plain
+    loop over every image and hierarchy pair, written here."""
+    import random
+
+    from medbench.builders.gmpg_imagenome import regions as regions_module
+
+    rng = random.Random(5)
+    hierarchy = Hierarchy.load()
+    images = []
+    for _ in range(700):
+        boxes = {}
+        for name in rng.sample(BBOX_NAMES, rng.randint(2, 36)):
+            x1, y1 = rng.uniform(0, 900), rng.uniform(0, 900)
+            boxes[name] = (x1, y1, x1 + rng.uniform(1, 300), y1 + rng.uniform(1, 300))
+        if rng.random() < 0.1:
+            boxes["left breast"] = (1.0, 1.0, 5.0, 5.0)  # text-only name: ignored
+        images.append(boxes)
+    check = ContainmentCheck(hierarchy, sample_every=3)
+    for boxes in images:
+        check.add(boxes)
+    assert regions_module.CONTAINMENT_BATCH < 700  # several batches
+    both, nested = {}, {}
+    for boxes in images:
+        for parent, child in hierarchy.pairs:
+            if parent in boxes and child in boxes:
+                p, c = boxes[parent], boxes[child]
+                iw = min(p[2], c[2]) - max(p[0], c[0])
+                ih = min(p[3], c[3]) - max(p[1], c[1])
+                area = (c[2] - c[0]) * (c[3] - c[1])
+                both[parent, child] = both.get((parent, child), 0) + 1
+                inside = iw > 0 and ih > 0 and iw * ih >= 0.9 * area
+                nested[parent, child] = nested.get((parent, child), 0) + inside
+    edges = {(e["parent"], e["child"]): e for e in check.edges()}
+    for pair, edge in edges.items():
+        assert edge["images_with_both"] == both.get(pair, 0), pair
+        assert edge["child_inside_parent"] == nested.get(pair, 0), pair
+    # the all-pairs matrix over every 3rd image (0, 3, 6, ...)
+    sampled = [boxes for i, boxes in enumerate(images) if i % 3 == 0]
+    assert check.sampled_images == len(sampled)
+    right, spine = BBOX_NAMES.index("right lung"), BBOX_NAMES.index("spine")
+    assert check.both[right, spine] == sum("right lung" in b and "spine" in b for b in sampled)

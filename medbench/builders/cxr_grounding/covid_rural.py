@@ -40,6 +40,7 @@ NAME = "covid-rural"
 QUERY = "COVID-19"
 SPLIT = "test"
 BOX_NAME = "opacity"
+SIZE_FROM_MASK = "mask"
 SOURCE = SourceInfo(
     id="COVID-Rural",
     title="COVID Rural: opacity segmentations on TCIA COVID-19-AR chest X-rays",
@@ -105,6 +106,8 @@ def read(source_root: Path, image_root: Path | None) -> ReadResult:
             image_path=rel,
             image_width=mask_size[0],
             image_height=mask_size[1],
+            # the JPEG's (equal to the mask's, checked above), or the mask's when it is missing
+            image_size_source=probe.size_source if probe.size else SIZE_FROM_MASK,
             sentence=QUERY,
             boxes=boxes,
             box_names=[BOX_NAME] * len(boxes),

@@ -49,6 +49,7 @@ SOURCE = SourceInfo(
 CSV_PATTERN = "MS_CXR_Local_Alignment_v*.csv"
 REQUIRED = ("dicom_id", "category_name", "label_text", "path", "x", "y", "w", "h")
 SIZE_COLUMNS = ("image_width", "image_height")
+SIZE_FROM_CSV = "annotation-csv"
 NO_SPLIT = "test"
 _VERSION = re.compile(r"_v(\d+(?:\.\d+)*)\.csv$")
 _MIMIC_PATH = re.compile(r"p(\d{2})/p(\d+)/s(\d+)/")
@@ -141,11 +142,13 @@ def read(source_root: Path, image_root: Path | None) -> ReadResult:
         rel, subject, study = image_rel_path(dicom_id, first["path"].strip())
         probe = store.probe(rel)
         width, height = int(round(csv_w)), int(round(csv_h))
+        size_source = SIZE_FROM_CSV  # also when the JPEG header was read and agrees
         boxes = [xywh_to_xyxy(b) for b in xywh]  # type: ignore[arg-type]
         if probe.size is not None and probe.size != (width, height):
             sx, sy = probe.size[0] / csv_w, probe.size[1] / csv_h
             boxes = [scale_box(b, sx, sy) for b in boxes]
             width, height = probe.size
+            size_source = probe.size_source
             notes["images_rescaled"] += 1
         store.report(rel, "row written (size from image_width/image_height in the CSV)")
         kept, dropped = finish_boxes(boxes, width, height, notes)
@@ -165,6 +168,7 @@ def read(source_root: Path, image_root: Path | None) -> ReadResult:
             image_path=rel,
             image_width=width,
             image_height=height,
+            image_size_source=size_source,
             sentence=phrase,
             boxes=kept,
             box_names=[category] * len(kept),

@@ -22,7 +22,13 @@ from medbench.builders.cxr_grounding.records import (
     box_count_bucket,
 )
 from medbench.builders.outputs import package_versions, write_csv, write_json_atomic
-from medbench.builders.shards import SHARD_NAME, ShardInfo, sha256_file, write_split
+from medbench.builders.shards import (
+    TEXT_ROW_BYTES,
+    ShardInfo,
+    remove_other_splits,
+    sha256_file,
+    write_split,
+)
 from medbench.cards.common import dataset_card_data, write_readme
 from medbench.schemas.fields import to_arrow_row
 from medbench.schemas.gmpg import GROUNDING_ARROW_SCHEMA, GROUNDING_FEATURES
@@ -31,7 +37,6 @@ SPLIT_ORDER = ("train", "validation", "val", "validate", "test")
 SKIP_COLUMNS = ["item", "kind", "reason"]
 ISSUE_COLUMNS = ["image_path", "problem", "outcome"]
 NO_LABEL = "(none)"  # rows whose source gives no label (e.g. PadChest-GR normal sentences)
-TEXT_ROW_BYTES = 512  # a row without pixels: ids, paths, one sentence, a few boxes
 
 
 @dataclass(frozen=True)
@@ -74,10 +79,7 @@ def write_rows(out: Path, samples: list[Sample], embed_images: bool) -> list[Sha
             out, split, GROUNDING_ARROW_SCHEMA, [size(s) for s in rows], arrow_rows
         )
     # shards of splits this build no longer has would be loaded by the card's globs
-    keep = {Path(s.path).name for s in shards}
-    for old in (out / "data").glob("*.parquet"):
-        if SHARD_NAME.match(old.name) and old.name not in keep:
-            old.unlink()
+    remove_other_splits(out, by_split)
     return shards
 
 
@@ -92,6 +94,7 @@ def _counts(samples: list[Sample]) -> dict:
         "by_box_count": {
             k: sum(box_count_bucket(len(r.boxes)) == k for r in rows) for k in ("0", "1", "2+")
         },
+        "by_image_size_source": dict(sorted(Counter(r.image_size_source for r in rows).items())),
     }
 
 
@@ -218,8 +221,10 @@ Left out: {{ counts.skipped }} annotation item(s), each with its reason in
 - Query: {{ text.query }}
 - Boxes: {{ text.boxes }}
 - Splits: {{ text.splits }}
-- Image sizes come from the image headers (DICOM Rows/Columns or the PNG/JPEG header);
-  see `manifest.json` for the inputs (with checksums), counts and every left-out item.
+- Image sizes: each row's `image_size_source` says where its `image_width` /
+  `image_height` came from (rows by source: {% for k, v in counts.by_image_size_source.items()
+  %}`{{ k }}` {{ v }}{{ ", " if not loop.last }}{% endfor %}); see `manifest.json` for the
+  inputs (with checksums), counts and every left-out item.
 
 ## Loading
 

@@ -159,6 +159,7 @@ def read(source_root: Path, image_root: Path | None) -> ReadResult:
             )
             continue
         width, height = probe.size
+        size_source = probe.size_source
         for i, finding in enumerate(findings):
             item = f"{study_id}#{i}"
             if not isinstance(finding, dict):
@@ -217,6 +218,7 @@ def read(source_root: Path, image_root: Path | None) -> ReadResult:
                 image_path=image_id,
                 image_width=width,
                 image_height=height,
+                image_size_source=size_source,
                 sentence=sentence,
                 boxes=boxes,
                 box_names=[label] * len(boxes),

@@ -82,6 +82,24 @@ class Probe:
     size: tuple[int, int] | None  # (width, height) from the header
     problem: str | None  # None when readable
 
+    @property
+    def size_source(self) -> str:
+        """The rows' ``image_size_source`` when they take ``size``."""
+        return header_source(self.path) if self.path is not None and self.size else "unknown"
+
+
+_HEADER_SOURCES = {
+    ".dcm": "dicom-header",
+    ".png": "png-header",
+    ".jpg": "jpg-header",
+    ".jpeg": "jpg-header",
+}
+
+
+def header_source(path: Path) -> str:
+    """The ``image_size_source`` of a size ``header_size`` read from ``path``."""
+    return _HEADER_SOURCES.get(path.suffix.lower(), "image-header")
+
 
 def header_size(path: Path) -> tuple[int, int]:
     """(width, height) from the file header: DICOM Rows/Columns, else Pillow's lazy open."""

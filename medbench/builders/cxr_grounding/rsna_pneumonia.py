@@ -138,6 +138,7 @@ def read(source_root: Path, image_root: Path | None) -> ReadResult:
             image_path=rel,
             image_width=width,
             image_height=height,
+            image_size_source=probe.size_source,
             sentence=QUERY,
             boxes=boxes,
             box_names=[QUERY] * len(boxes),

@@ -5,6 +5,6 @@ Modules, in the order a graph meets them: ``scene_graph`` (streaming reader, fol
 ``inputs`` (splits, gold images, image sizes), ``leakage`` (MS-CXR), ``pairs`` (step 1,
 inversion and boxes), ``regions`` + ``regions.yaml`` (hierarchy and its containment check),
 ``specificity`` (stage 1), ``negatives`` (stage 2), ``reports`` (stage 3 sentences), ``images``
-(``--embed-images``), ``sink`` (streaming shards), ``stats`` (funnel, table 2), ``build``,
-``report``, ``card``, ``cli``.
+(``--embed-images``), ``stats`` (funnel, table 2), ``build`` (rows go to
+``medbench.builders.shards.ShardWriter``), ``report``, ``card``, ``cli``.
 """

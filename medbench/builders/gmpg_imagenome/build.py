@@ -3,11 +3,12 @@
 
 Streaming: graphs are read one at a time (folder or zip) and processed in chunks of
 ``chunk_graphs`` images (the unit an LLM batch is asked for); each finished image's rows go
-straight to the shard sink. What stays in memory for the whole build is bounded by the tables
-around the graphs (the splits index, MS-CXR, the MIMIC-CXR-JPG metadata if used), the LLM
-answers (one short entry per unique sentence–region set) and fixed-size counters. With
-``embed_images`` each image's JPEG is read when its rows are written, and the sink flushes by
-image bytes, so image data in memory stays bounded too.
+straight to its split's ``ShardWriter``. What stays in memory for the whole build is bounded by
+the tables around the graphs (the splits index, MS-CXR, the MIMIC-CXR-JPG metadata if used), the
+LLM answers (one short entry per unique sentence–region set) and fixed-size counters. With
+``embed_images`` each image's JPEG is read when its rows are written, and the writers flush by
+bytes, so image data in memory stays bounded too. A split that gets no rows (``--limit``) has no
+shards and is left out of the card's splits; a build with no rows at all is an error.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from medbench.builders.gmpg_imagenome import negatives
@@ -44,7 +44,7 @@ from medbench.builders.gmpg_imagenome.reports import (
     SENTENCE_SECTIONS,
     normalise,
     read_report,
-    report_sentences,
+    report_sentence_keys,
     reports_files_root,
 )
 from medbench.builders.gmpg_imagenome.scene_graph import (
@@ -54,15 +54,23 @@ from medbench.builders.gmpg_imagenome.scene_graph import (
     dicom_id_of,
     parse_graph,
 )
-from medbench.builders.gmpg_imagenome.sink import ShardSink
 from medbench.builders.gmpg_imagenome.specificity import SpecificityStage
 from medbench.builders.gmpg_imagenome.stats import Funnel, SplitStats
-from medbench.builders.shards import MAX_SHARD_BYTES, ShardInfo
+from medbench.builders.shards import (
+    IMAGE_ROW_GROUP_SIZE,
+    MAX_SHARD_BYTES,
+    TEXT_ROW_BYTES,
+    TEXT_ROW_GROUP_SIZE,
+    ShardInfo,
+    ShardWriter,
+    remove_other_splits,
+)
 from medbench.llm.runner import LLMClient
 from medbench.schemas.gmpg import GROUNDING_ARROW_SCHEMA
 
 DATASET = "gmpg-imagenome"
 CHUNK_GRAPHS = 2000
+GC_EVERY = 16_000  # graphs between two cyclic-garbage passes (see _Builder.run)
 Progress = Callable[[str, int, int], None]
 
 # exclusion reasons (report/excluded_images.csv)
@@ -147,37 +155,45 @@ class _Image:
     added: list[str]  # report sentences linked to no region (stage 3)
 
 
-def _row_base(image: _Image) -> dict:
-    g, e = image.graph, image.entry
-    width, height = image.size or (0, 0)
-    return {
-        "dataset": DATASET,
-        "image_id": g.image_id,
-        "study_id": e.study_id or g.study_id,
-        "subject_id": e.subject_id or g.subject_id,
-        "split": e.split,
-        "image_path": e.jpg_path,
-        "image": None,
-        "image_width": width,
-        "image_height": height,
-        "label": "",
-    }
+# GROUNDING_ARROW_SCHEMA's columns: rows go to the writers as tuples in this order
+ROW_COLUMNS = (
+    "sample_id",
+    "dataset",
+    "image_id",
+    "study_id",
+    "subject_id",
+    "split",
+    "image_path",
+    "image",
+    "image_width",
+    "image_height",
+    "image_size_source",
+    "sentence",
+    "boxes",
+    "box_names",
+    "groundable",
+    "label",
+    "attributes",
+    "original_regions",
+    "cleanup",
+)
+if tuple(GROUNDING_ARROW_SCHEMA.names) != ROW_COLUMNS:  # the schema changed: update _emit
+    raise RuntimeError(f"GroundingRow columns {GROUNDING_ARROW_SCHEMA.names} != {ROW_COLUMNS}")
 
 
 def _step(stage: str, removed: list[str], decided_by: str, reason: str = "") -> dict:
     return {"stage": stage, "removed": removed, "decided_by": decided_by, "reason": reason}
 
 
-_NON_GROUNDING_STEP = _step(
-    "non-grounding", [], "report-sentence", "report sentence linked to no region in the scene graph"
-)
-
-
-def _tally(counts: list[int], boxes: int, links: int) -> None:
-    counts[0] += 1
-    counts[1] += boxes
-    counts[2] += links
-    counts[3] += boxes == 0
+_NON_GROUNDING_TRAIL = [
+    _step(
+        "non-grounding",
+        [],
+        "report-sentence",
+        "report sentence linked to no region in the scene graph",
+    )
+]
+_NO_OBJECT_REASON = "no box for this region in objects"
 
 
 def _sample_id(dicom: str, key: str) -> str:
@@ -186,7 +202,6 @@ def _sample_id(dicom: str, key: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-@lru_cache(maxsize=1 << 16)
 def _categories(flags: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(f.split("|", 1)[0] for f in flags)
 
@@ -234,12 +249,14 @@ class _Builder:
             leakage=leakage,
             split_stats={name: SplitStats() for name in splits.split_names},
         )
-        self.sink = ShardSink(config.out, GROUNDING_ARROW_SCHEMA, max_bytes=config.max_shard_bytes)
-        for name in splits.split_names:
-            self.sink.open_split(name)
+        self.writers: dict[str, ShardWriter] = {}  # opened at a split's first row
+        self._flag_counts: dict[tuple[str, ...], int] = {}  # sentences per flag set
+        # the Hub's 100-row groups for image tables; text rows in larger groups
+        self.row_group_size = IMAGE_ROW_GROUP_SIZE if config.embed_images else TEXT_ROW_GROUP_SIZE
         if config.embed_images:  # opened last: its file is closed when run() ends
             assert config.mimic_jpg is not None
-            self.result.images = ImageEmbedder(Path(config.mimic_jpg), self.sink.staging)
+            staging = Path(config.out) / ".work" / "staging"
+            self.result.images = ImageEmbedder(Path(config.mimic_jpg), staging)
 
     # -- per graph -------------------------------------------------------------------------
 
@@ -277,7 +294,8 @@ class _Builder:
         size, where = self.sizes.size(graph.image_id, entry.jpg_path, graph.image_size)
         r.size_sources[where] += 1
         valid = ValidBoxes.of(graph, size)
-        r.degenerate_by_region.update(valid.degenerate)
+        if valid.degenerate:
+            r.degenerate_by_region.update(valid.degenerate)
         r.containment.add(valid.boxes)
         sentences = invert(groups, valid)
         added = self._report_sentences(graph, entry, groups)
@@ -287,10 +305,12 @@ class _Builder:
         self, stages: tuple[str, ...], graph: SceneGraph, groups: dict[str, Group]
     ) -> None:
         links = boxed = zero = 0
+        boxes = graph.boxes
         for group in groups.values():
-            regions = group.regions
-            n = sum(1 for region in regions if region in graph.boxes)
-            links += len(regions)
+            n = 0
+            for region in group.regions:
+                n += region in boxes
+            links += len(group.regions)
             boxed += n
             zero += n == 0
         for stage in stages:
@@ -314,16 +334,24 @@ class _Builder:
         counts["reports_read"] += 1
         keys = list(groups)
         added = []
-        for sentence in report_sentences(text, self.config.sections):
-            counts["report_sentences"] += 1
-            key = normalise(sentence)
+        exact = contained = 0
+        sentences = report_sentence_keys(text, self.config.sections)
+        for sentence, key in sentences.items():
             if key in groups:
-                counts["matched_exactly"] += 1
+                exact += 1
             elif any(key in k or k in key for k in keys):
-                counts["matched_by_containment"] += 1
+                contained += 1
             else:
-                counts["added_non_grounding"] += 1
                 added.append(sentence)
+        # only counts that happened: += 0 would add a key the manifest then lists as 0
+        if sentences:
+            counts["report_sentences"] += len(sentences)
+        if exact:
+            counts["matched_exactly"] += exact
+        if contained:
+            counts["matched_by_containment"] += contained
+        if added:
+            counts["added_non_grounding"] += len(added)
         return added
 
     # -- per chunk -------------------------------------------------------------------------
@@ -336,89 +364,157 @@ class _Builder:
         for image in chunk:
             self._emit(image)
 
+    def _writer(self, split: str) -> ShardWriter:
+        writer = self.writers.get(split)
+        if writer is None:
+            writer = self.writers[split] = ShardWriter(
+                self.config.out,
+                split,
+                GROUNDING_ARROW_SCHEMA,
+                max_bytes=self.config.max_shard_bytes,
+                row_group_size=self.row_group_size,
+            )
+        return writer
+
     def _emit(self, image: _Image) -> None:
+        """The image's rows, as tuples in ``ROW_COLUMNS`` order (it runs once per sentence of
+        the build, so it is written for speed: locals, shared read-only trail entries)."""
         r = self.result
         split = image.entry.split
         stats = r.split_stats.setdefault(split, SplitStats())
-        add_row, sink_add = stats.add_row, self.sink.add
-        base = _row_base(image)
-        dicom = base["image_id"]
-        nbytes = 0
-        if r.images is not None and (image.sentences or image.added):
-            data = r.images.read(base["image_path"], image.size_from)
+        sentences, added = image.sentences, image.added
+        if not sentences and not added:
+            return  # no rows (every tally below would add 0): no writer opened for it
+        write = self._writer(split).add
+        g, e = image.graph, image.entry
+        dicom, path, size, size_from = g.image_id, e.jpg_path, image.size, image.size_from
+        study, subject = e.study_id or g.study_id, e.subject_id or g.subject_id
+        width, height = size or (0, 0)
+        cell = None
+        nbytes = TEXT_ROW_BYTES
+        if r.images is not None:
+            data = r.images.read(path, size_from)
             if data is not None:
-                base["image"] = {"bytes": data, "path": None}
-                nbytes = len(data)
-                r.images.rows += len(image.sentences) + len(image.added)
-        size = image.size
-        # funnel tallies for this image: [rows, boxes, links, zero-box rows] after each stage
-        valid, specific, final = [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]
-        for s in image.sentences:
+                cell = {"bytes": data, "path": None}
+                nbytes += len(data)  # every row of the image carries its own copy
+                r.images.rows += len(sentences) + len(added)
+        decide = r.specificity.decide
+        negative = negatives.decide
+        positive_findings = negatives.positive_findings
+        no_object_by_region = r.no_object_by_region
+        negative_rules = r.negative_rules
+        flag_counts = self._flag_counts
+        degenerate_reason = None
+        # funnel tallies for this image after each stage: rows, boxes, links, zero-box rows
+        valid_boxes = valid_links = valid_zero = 0
+        words = words_sq = 0  # table 2's sentence lengths (SplitStats), summed here
+        specific_boxes = specific_zero = 0
+        final_boxes = final_zero = final_one = 0
+        for s in sentences:
+            boxes = s.boxes
+            key = s.key
+            flags = s.flags
             trail: list[dict] = []
             if s.no_box:
                 no_object = [g for g, why in s.no_box.items() if why == NO_OBJECT]
                 degenerate = [g for g, why in s.no_box.items() if why == DEGENERATE]
                 if no_object:
-                    r.no_object_by_region.update(no_object)
-                    reason = "no box for this region in objects"
-                    trail.append(_step("boxes", no_object, NO_OBJECT, reason))
+                    for region in no_object:
+                        no_object_by_region[region] += 1
+                    trail.append(_step("boxes", no_object, NO_OBJECT, _NO_OBJECT_REASON))
                 if degenerate:
-                    where = f"{size[0]}x{size[1]} image" if size else "x, y >= 0"
-                    reason = f"no area once clipped to the {where}"
-                    trail.append(_step("boxes", degenerate, DEGENERATE, reason))
-            _tally(valid, len(s.boxes), len(s.regions))
-            kept: list[str] = []
-            if s.boxes:
-                decision = r.specificity.decide(s.key, tuple(s.boxes))
-                kept = list(decision.keep)
-                if decision.dropped or decision.note:
-                    reason = "; ".join(f"{g}: {why}" for g, why in decision.dropped.items())
-                    if decision.note:
-                        reason = f"{reason} ({decision.note})" if reason else decision.note
-                    removed = list(decision.dropped)
-                    trail.append(_step("specificity", removed, decision.decided_by, reason))
-            _tally(specific, len(kept), len(kept))
-            r.flag_categories.update(_categories(s.flags))
-            verdict = negatives.decide(s.flags, s.key)
-            r.negative_rules[verdict.rule] += 1
+                    if degenerate_reason is None:
+                        where = f"{size[0]}x{size[1]} image" if size else "x, y >= 0"
+                        degenerate_reason = f"no area once clipped to the {where}"
+                    trail.append(_step("boxes", degenerate, DEGENERATE, degenerate_reason))
+            n = len(boxes)
+            valid_boxes += n
+            valid_links += len(s.regions)
+            valid_zero += n == 0
+            kept: tuple[str, ...] = ()
+            if n:
+                decision, step = decide(key, tuple(boxes))
+                kept = decision.keep
+                if step is not None:
+                    trail.append(step)
+            n = len(kept)
+            specific_boxes += n
+            specific_zero += n == 0
+            flag_counts[flags] = flag_counts.get(flags, 0) + 1
+            verdict = negative(flags, key)
+            negative_rules[verdict.rule] += 1
             if verdict.zero:
-                trail.append(_step("negative", kept, f"rule:{verdict.rule}", verdict.evidence))
-                kept = []
-            _tally(final, len(kept), len(kept))
-            boxes = s.boxes
-            row = {
-                **base,
-                "sample_id": _sample_id(dicom, s.key),
-                "sentence": s.text,
-                "boxes": [list(boxes[g]) for g in kept],
-                "box_names": kept,
-                "groundable": bool(kept),
-                "label": negatives.positive_findings(s.flags) if kept else "",
-                "original_regions": s.regions,
-                "cleanup": trail,
-            }
-            add_row(len(kept), len(s.text.split()))
-            sink_add(split, row, nbytes)
-        for sentence in image.added:
-            row = {
-                **base,
-                "sample_id": _sample_id(dicom, normalise(sentence)),
-                "sentence": sentence,
-                "boxes": [],
-                "box_names": [],
-                "groundable": False,
-                "original_regions": [],
-                "cleanup": [_NON_GROUNDING_STEP],
-            }
-            add_row(0, len(sentence.split()))
-            sink_add(split, row, nbytes)
+                trail.append(
+                    _step("negative", list(kept), f"rule:{verdict.rule}", verdict.evidence)
+                )
+                kept = ()
+            n = len(kept)
+            final_boxes += n
+            final_zero += n == 0
+            final_one += n == 1
+            text = s.text
+            write(
+                (
+                    _sample_id(dicom, key),
+                    DATASET,
+                    dicom,
+                    study,
+                    subject,
+                    split,
+                    path,
+                    cell,
+                    width,
+                    height,
+                    size_from,
+                    text,
+                    [boxes[g] for g in kept],
+                    kept,
+                    n > 0,
+                    positive_findings(flags) if n else "",
+                    flags,
+                    s.regions,
+                    trail,
+                ),
+                nbytes,
+            )
+            w = text.count(" ") + 1  # words: the text is single-spaced, not empty
+            words += w
+            words_sq += w * w
+        for sentence in added:
+            write(
+                (
+                    _sample_id(dicom, normalise(sentence)),
+                    DATASET,
+                    dicom,
+                    study,
+                    subject,
+                    split,
+                    path,
+                    cell,
+                    width,
+                    height,
+                    size_from,
+                    sentence,
+                    [],
+                    [],
+                    False,
+                    "",
+                    [],  # a report sentence: the scene graph gave it no flags
+                    [],
+                    _NON_GROUNDING_TRAIL,
+                ),
+                nbytes,
+            )
+            w = sentence.count(" ") + 1
+            words += w
+            words_sq += w * w
+        rows, extra = len(sentences), len(added)
         stages = r.funnel.stages
-        ngrounding = [final[0] + len(image.added), final[1], final[2], final[3] + len(image.added)]
         for name, tally in (
-            ("valid_boxes", valid),
-            ("specificity", specific),
-            ("negatives", final),
-            ("non_grounding", ngrounding),
+            ("valid_boxes", (rows, valid_boxes, valid_links, valid_zero)),
+            ("specificity", (rows, specific_boxes, specific_boxes, specific_zero)),
+            ("negatives", (rows, final_boxes, final_boxes, final_zero)),
+            ("non_grounding", (rows + extra, final_boxes, final_boxes, final_zero + extra)),
         ):
             count = stages[name]
             count.images += tally[0] > 0
@@ -426,7 +522,14 @@ class _Builder:
             count.boxes += tally[1]
             count.links += tally[2]
             count.zero_box_rows += tally[3]
-        stats.images += ngrounding[0] > 0
+        stats.images += rows + extra > 0
+        stats.rows += rows + extra
+        stats.boxes += final_boxes
+        stats.by_count[0] += final_zero + extra
+        stats.by_count[1] += final_one
+        stats.by_count[2] += rows - final_zero - final_one
+        stats.words += words
+        stats.words_sq += words_sq
 
     # -- the whole build -------------------------------------------------------------------
 
@@ -435,13 +538,19 @@ class _Builder:
         # collector's automatic passes re-walk every live container (the splits index, the
         # batches being buffered, the chunk) and cost more than the work itself. Everything
         # that lives through the build is frozen out of collection, automatic passes are off,
-        # and one explicit pass per chunk keeps any cycle from accumulating.
+        # and an explicit young-generation pass every GC_EVERY graphs keeps any cycle from
+        # accumulating (none has been seen). Even that pass walks every row the writers hold
+        # (~0.08 s), so it is not run per chunk.
         enabled = gc.isenabled()
         gc.collect()
         gc.freeze()
         gc.disable()
         try:
             return self._run()
+        except BaseException:  # staged shards of an unfinished build go; data/ stays as it was
+            for writer in self.writers.values():
+                writer.abort()
+            raise
         finally:
             if self.result.images is not None:
                 self.result.images.close()
@@ -466,21 +575,27 @@ class _Builder:
                 image = self._prepare(graph)
             except SceneGraphError as exc:
                 r.errors.append((name, str(exc)))
-                continue
-            if image is not None:
-                chunk.append(image)
-            if len(chunk) >= self.config.chunk_graphs:
-                self._finish_chunk(chunk)
-                chunk = []
-                gc.collect()
+            else:
+                if image is not None:
+                    chunk.append(image)
+                if len(chunk) >= self.config.chunk_graphs:
+                    self._finish_chunk(chunk)
+                    chunk = []
+            if (index + 1) % GC_EVERY == 0:
+                gc.collect(0)
             if (index + 1) % 1000 == 0:
                 self._progress(index + 1, total)
         self._finish_chunk(chunk)
         self._progress(total, total)
         source.close()
         r.size_metadata_file = self.sizes.metadata_file
-        r.shards = self.sink.close()
-        self.sink.remove_other_splits(set(r.split_stats))
+        for flags, n in self._flag_counts.items():  # few distinct flag sets: counted once each
+            for category in _categories(flags):
+                r.flag_categories[category] += n
+        for split in sorted(self.writers):
+            r.shards += self.writers[split].close()
+        # an earlier build's shards of splits this one has no rows for
+        remove_other_splits(self.config.out, self.writers)
         return r
 
     def _progress(self, done: int, total: int) -> None:
@@ -500,6 +615,13 @@ def build_gmpg_imagenome(
 
     config.out.mkdir(parents=True, exist_ok=True)
     result = _Builder(config, client, progress).run()
+    if not result.shards:  # the report still lists why: errors, exclusions
+        write_report(result)
+        raise BuildError(
+            f"{result.source.path}: no rows built ({result.graphs_read} scene graphs read, "
+            f"{len(result.errors)} unreadable, {sum(result.excluded_by_reason.values())} images "
+            f"excluded; see {config.out / 'report'}); nothing written under data/"
+        )
     manifest = write_manifest(result, client)
     write_report(result)
     write_card(config.out, manifest)

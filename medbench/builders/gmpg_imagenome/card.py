@@ -62,6 +62,8 @@ ds = load_dataset("{{ load_path }}", split="train")
 row = ds[0]
 row["sentence"], row["boxes"], row["box_names"]  # [x1, y1, x2, y2] pixels of the original image
 row["image_path"]  # relative to your MIMIC-CXR-JPG folder
+row["image_size_source"]  # where image_width / image_height came from (see below)
+row["attributes"]  # the sentence's flags, e.g. "anatomicalfinding|yes|lung opacity"
 {% if images_embedded %}row["image"]  # the JPEG as a PIL image (None where it was missing)
 {% endif %}row["cleanup"]  # what each stage removed, and which rule or model decided
 ```
@@ -70,8 +72,11 @@ row["image_path"]  # relative to your MIMIC-CXR-JPG folder
 
 1. **Pairs.** Each scene graph's region → phrases links are inverted into sentence → regions;
    each region's box is `objects[].original_x1..y2`, clipped to the image (its size from the
-   MIMIC-CXR-JPG header, else its metadata CSV, else unknown: `image_width = image_height = 0`,
-   boxes clipped at 0 only). Boxes with no area left are dropped
+   MIMIC-CXR-JPG header, else its metadata CSV, else a size in the scene graph, else unknown:
+   `image_width = image_height = 0`, boxes clipped at 0 only; each row's `image_size_source`
+   says which; images by source: {{ size_sources }}), and each sentence keeps its attribute
+   flags (`attributes`: its `category|yes/no|name` strings, the union over its regions).
+   Boxes with no area left are dropped
    ({{ counts.degenerate_boxes }}); regions with no object (text-only regions such as breasts)
    have no box ({{ counts.linked_regions_without_object }} links).
 2. **Specificity** (stage 1): {{ specificity_text }}
@@ -84,7 +89,9 @@ row["image_path"]  # relative to your MIMIC-CXR-JPG folder
    ({{ non_grounding.added_non_grounding | default(0) }} added).
 5. **Leakage**: {{ leakage_text }}
 6. **Splits**: Chest ImaGenome's official splits; the gold-standard images of
-   `images_to_avoid.csv` are left out of train and valid.
+   `images_to_avoid.csv` are left out of train and valid.{% if counts.splits_without_rows %}
+   No rows in {{ counts.splits_without_rows | join(", ") }}: no shards, not in this card's
+   splits.{% endif %}
 
 Every image left out is listed with its reason in `report/excluded_images.csv`; the hierarchy's
 check against box containment is in `report/hierarchy_check.csv`.
@@ -164,7 +171,10 @@ def _leakage_text(manifest: dict) -> str:
 
 def card_data(manifest: dict) -> DatasetCardData:
     shards = manifest["shards"]
-    splits = sorted(manifest["table2"].keys() - {"all"})
+    # a split with no rows has no shards: listing it would make load_dataset fail on its glob
+    splits = sorted(
+        s for s, t in manifest["table2"].items() if s != "all" and t["image_phrase_pairs"]
+    )
     return dataset_card_data(
         features=GROUNDING_FEATURES,
         splits={
@@ -205,6 +215,9 @@ def render_card(manifest: dict, load_path: str) -> DatasetCard:
         funnel_md=_funnel_md(manifest),
         reduction=manifest["reduction"],
         counts=manifest["counts"],
+        size_sources=", ".join(
+            f"`{k}` {v}" for k, v in manifest["counts"]["image_size_source"].items()
+        ),
         images_embedded=manifest.get("images_embedded", False),
         specificity_text=_specificity_text(manifest),
         negative_rules=", ".join(f"{k} {v}" for k, v in manifest["negatives"]["rules"].items()),

@@ -106,6 +106,7 @@ def positive_findings(flags: tuple[str, ...]) -> str:
     return "; ".join(sorted(names))
 
 
+@lru_cache(maxsize=1 << 16)  # normalised sentences repeat ("no pneumothorax")
 def negation_cue(key: str) -> str | None:
     """The name of the first cue matching the normalised sentence, or None."""
     for name, pattern in NEGATION_CUES:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from medbench.builders.gmpg_imagenome.regions import region_order
-from medbench.builders.gmpg_imagenome.reports import clean, normalise
+from medbench.builders.gmpg_imagenome.reports import phrase_key_and_text
 from medbench.builders.gmpg_imagenome.scene_graph import Box, SceneGraph, SceneGraphError
 
 # Why a linked region has no box in the row (the cleanup trail's ``decided_by``).
@@ -55,7 +55,11 @@ class ValidBoxes:
         out = cls()
         boxes, degenerate = out.boxes, out.degenerate
         width, height = (float(size[0]), float(size[1])) if size else (float("inf"),) * 2
-        for region, (x1, y1, x2, y2) in graph.boxes.items():
+        for region, box in graph.boxes.items():
+            x1, y1, x2, y2 = box
+            if 0.0 <= x1 < x2 <= width and 0.0 <= y1 < y2 <= height:
+                boxes[region] = box  # inside the image, with area: nothing to clip
+                continue
             x1 = 0.0 if x1 < 0.0 else (width if x1 > width else x1)
             y1 = 0.0 if y1 < 0.0 else (height if y1 > height else y1)
             x2 = width if x2 > width else x2
@@ -78,27 +82,39 @@ class Group:
 
 def group_mentions(graph: SceneGraph) -> dict[str, Group]:
     """Normalised phrase -> Group, in first-mention order; a phrase linked to several regions
-    (or repeated under one) is one group."""
+    (or repeated under one) is one group. Text that is not valid Unicode (a lone surrogate
+    from a ``\\ud800`` escape) makes the graph unreadable: it could not be written."""
     groups: dict[str, Group] = {}
-    keys: dict[str, str] = {}  # raw phrase -> key: a phrase is usually linked to several regions
+    # raw phrase -> (key, text): a phrase is usually linked to several regions
+    keys: dict[str, tuple[str, str]] = {}
     try:
         for region, phrase, flags in graph.mentions:
-            key = keys.get(phrase)
-            if key is None:
-                key = keys[phrase] = normalise(phrase)
+            known = keys.get(phrase)
+            if known is None:
+                if not phrase.isascii():  # isascii() is O(1); ASCII text is valid UTF-8
+                    phrase.encode("utf-8")
+                known = keys[phrase] = phrase_key_and_text(phrase)
+            key = known[0]
             if not key:
                 continue
             group = groups.get(key)
             if group is None:
-                group = groups[key] = Group(clean(phrase), set(), set())
+                group = groups[key] = Group(known[1], set(), set())
             group.regions.add(region)
             group.flags.update(flags)
         for group in groups.values():
             for flag in group.flags:
                 if flag.__class__ is not str:
                     raise TypeError(f"attribute {flag!r} is not a string")
+                if not flag.isascii():
+                    flag.encode("utf-8")
+            for region in group.regions:
+                if not region.isascii():
+                    region.encode("utf-8")
     except TypeError as exc:
         raise SceneGraphError(f"malformed attributes: {exc}") from None
+    except UnicodeError as exc:
+        raise SceneGraphError(f"not UTF-8 text: {exc}") from None
     return groups
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -168,13 +169,15 @@ class Hierarchy:
 
 
 CANDIDATE_SAMPLE = 8  # the all-pairs matrix (for candidates) is filled from every 8th image
+CONTAINMENT_BATCH = 256  # images checked in one vectorised pass (its arrays stay in cache)
 
 
 @dataclass
 class ContainmentCheck:
     """Accumulates how often each hierarchy pair's boxes nest, over every image, and (for pairs
-    outside the hierarchy) over a sample of images. Bounded memory: counters and two 36×36
-    matrices."""
+    outside the hierarchy) over a sample of images. Bounded memory: counters, two 36×36
+    matrices and the boxes of at most ``CONTAINMENT_BATCH`` images, which are checked together
+    (numpy's per-call cost is most of the work for one image's 36 boxes)."""
 
     hierarchy: Hierarchy
     threshold: float = CONTAINMENT_THRESHOLD
@@ -190,46 +193,76 @@ class ContainmentCheck:
         self._child = np.array([_ORDER[c] for _, c in pairs], np.intp)
         self.pair_both = np.zeros(len(pairs), np.int64)
         self.pair_nested = np.zeros(len(pairs), np.int64)
+        # the waiting images, flat: per box its image (0, 1, ...), its grid row, 4 coordinates
+        self._waiting = 0
+        self._image: list[int] = []
+        self._row: list[int] = []
+        self._coords: list[float] = []
+        self._rows: dict[tuple[str, ...], list[int]] = {}  # names -> grid rows (few distinct)
 
     def add(self, boxes: Mapping[str, tuple[float, float, float, float]]) -> None:
         """``boxes``: bbox name → valid box of one image."""
         if len(boxes) < 2:
             return
         self.images += 1
-        order = [_ORDER.get(n, 99) for n in boxes]
-        grid = np.full((37, 4), np.nan)  # row 36 takes any name outside the 36
-        grid[np.minimum(order, 36)] = list(boxes.values())
-        p, c = grid[self._parent], grid[self._child]
-        present = ~(np.isnan(p[:, 0]) | np.isnan(c[:, 0]))
-        iw = np.minimum(p[:, 2], c[:, 2]) - np.maximum(p[:, 0], c[:, 0])
-        ih = np.minimum(p[:, 3], c[:, 3]) - np.maximum(p[:, 1], c[:, 1])
-        area = (c[:, 2] - c[:, 0]) * (c[:, 3] - c[:, 1])
+        names = tuple(boxes)
+        rows = self._rows.get(names)
+        if rows is None:  # row 36 takes any name outside the 36
+            rows = [min(_ORDER.get(n, 99), 36) for n in names]
+            if len(self._rows) < 1 << 12:
+                self._rows[names] = rows
+        self._row += rows
+        self._image += [self._waiting] * len(rows)
+        self._coords += chain.from_iterable(boxes.values())
+        self._waiting += 1
+        if self._waiting >= CONTAINMENT_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Check the waiting images: every pair of the hierarchy in each, and the all-pairs
+        matrix in each ``sample_every``-th image (counted from the build's first)."""
+        if not self._waiting:
+            return
+        first = self.images - self._waiting  # index of the first waiting image
+        grid = np.full((self._waiting, 37, 4), np.nan)
+        coords = np.fromiter(self._coords, np.float64, len(self._coords)).reshape(-1, 4)
+        grid[np.array(self._image, np.intp), np.array(self._row, np.intp)] = coords
+        self._waiting, self._image, self._row, self._coords = 0, [], [], []
+        p, c = grid[:, self._parent], grid[:, self._child]
+        present = ~(np.isnan(p[..., 0]) | np.isnan(c[..., 0]))
+        iw = np.minimum(p[..., 2], c[..., 2]) - np.maximum(p[..., 0], c[..., 0])
+        ih = np.minimum(p[..., 3], c[..., 3]) - np.maximum(p[..., 1], c[..., 1])
+        area = (c[..., 2] - c[..., 0]) * (c[..., 3] - c[..., 1])
         with np.errstate(invalid="ignore"):
             inside = present & (iw > 0) & (ih > 0) & (iw * ih >= self.threshold * area)
-        self.pair_both += present
-        self.pair_nested += inside
-        if (self.images - 1) % self.sample_every == 0:
-            self._add_matrix(grid[:36])
+        self.pair_both += present.sum(axis=0)
+        self.pair_nested += inside.sum(axis=0)
+        sampled = [k for k in range(len(grid)) if (first + k) % self.sample_every == 0]
+        self._add_matrix(grid[sampled, :36])
 
     def _add_matrix(self, grid: np.ndarray) -> None:
-        ids = np.flatnonzero(~np.isnan(grid[:, 0]))
-        if len(ids) < 2:
+        """``grid``: (images, 36, 4); images with fewer than two known boxes are not counted."""
+        known = ~np.isnan(grid[..., 0])
+        keep = known.sum(axis=1) >= 2
+        b, known = grid[keep], known[keep]
+        if not len(b):
             return
-        self.sampled_images += 1
-        b = grid[ids]
-        ix1 = np.maximum(b[:, None, 0], b[None, :, 0])
-        iy1 = np.maximum(b[:, None, 1], b[None, :, 1])
-        ix2 = np.minimum(b[:, None, 2], b[None, :, 2])
-        iy2 = np.minimum(b[:, None, 3], b[None, :, 3])
-        inter = np.clip(ix2 - ix1, 0, None) * np.clip(iy2 - iy1, 0, None)
-        area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-        # nested[p, c]: box c lies (at least `threshold` of it) inside box p
-        index = np.ix_(ids, ids)
-        self.both[index] += 1
-        self.nested[index] += inter >= self.threshold * area[None, :]
+        self.sampled_images += len(b)
+        ix1 = np.maximum(b[:, :, None, 0], b[:, None, :, 0])
+        iy1 = np.maximum(b[:, :, None, 1], b[:, None, :, 1])
+        ix2 = np.minimum(b[:, :, None, 2], b[:, None, :, 2])
+        iy2 = np.minimum(b[:, :, None, 3], b[:, None, :, 3])
+        with np.errstate(invalid="ignore"):
+            inter = np.clip(ix2 - ix1, 0, None) * np.clip(iy2 - iy1, 0, None)
+            area = (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
+            # nested[p, c]: box c lies (at least `threshold` of it) inside box p
+            both = known[:, :, None] & known[:, None, :]
+            self.both += both.sum(axis=0)
+            self.nested += (both & (inter >= self.threshold * area[:, None, :])).sum(axis=0)
 
     def edges(self) -> list[dict]:
         """One entry per (ancestor, descendant) pair of the hierarchy."""
+        self.flush()
         rows = []
         for i, (parent, child) in enumerate(self.hierarchy.pairs):
             both, nested = int(self.pair_both[i]), int(self.pair_nested[i])
@@ -248,6 +281,7 @@ class ContainmentCheck:
     def candidates(self, share: float = CANDIDATE_SHARE, min_images: int = 1) -> list[dict]:
         """Pairs outside the hierarchy whose boxes nest in at least ``share`` of the sampled
         images that have both: parent/child relations the file may be missing."""
+        self.flush()
         known = set(self.hierarchy.pairs)
         rows = []
         for p, parent in enumerate(BBOX_NAMES):

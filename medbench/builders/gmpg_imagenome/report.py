@@ -131,6 +131,8 @@ def write_manifest(result: BuildResult, client: LLMClient | None) -> dict:
             "graph_errors": len(result.errors),
             "skipped_graph_entries": result.skipped_graph_entries,
             "excluded_images": dict(sorted(result.excluded_by_reason.items())),
+            # no shards and no entry in the card's splits (e.g. with --limit)
+            "splits_without_rows": sorted(s for s, st in result.split_stats.items() if not st.rows),
             "image_size_source": dict(sorted(result.size_sources.items())),
             "degenerate_boxes": sum(result.degenerate_by_region.values()),
             "degenerate_boxes_by_region": dict(sorted(result.degenerate_by_region.items())),

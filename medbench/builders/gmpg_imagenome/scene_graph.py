@@ -24,19 +24,15 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import zip_longest
 from operator import itemgetter
 from pathlib import Path
-from typing import NamedTuple
 
-try:  # ~4x faster on graphs of tens of KB; the stdlib parser gives the same values
-    import orjson
-
-    _loads = orjson.loads
-except ImportError:  # pragma: no cover - orjson is optional
-    _loads = json.loads
+from isal import isal_zlib
 
 SUFFIX = "_SceneGraph.json"
 ZIP_NAME = "scene_graph.zip"
@@ -47,12 +43,9 @@ class SceneGraphError(ValueError):
     """One graph that cannot be used; the build lists it and goes on."""
 
 
-class Mention(NamedTuple):
-    """One region–phrase link of ``attributes``: the region, the phrase, its attribute strings."""
-
-    region: str
-    phrase: str
-    flags: tuple[str, ...]  # as shipped; non-string items are caught when grouped
+# One region–phrase link of ``attributes``: (region, phrase, the phrase's attribute strings as
+# shipped: non-string items are caught when grouped). A plain tuple: a graph has dozens.
+Mention = tuple[str, str, Sequence[str]]
 
 
 @dataclass(slots=True)
@@ -82,7 +75,13 @@ def _id(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value)
+    text = str(value)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeError as exc:
+            raise SceneGraphError(f"not UTF-8 text: {exc}") from None
+    return text
 
 
 _OBJECT_FIELDS = itemgetter("bbox_name", "original_x1", "original_y1", "original_x2", "original_y2")
@@ -91,16 +90,33 @@ _OBJECT_FIELDS = itemgetter("bbox_name", "original_x1", "original_y1", "original
 _SIZE_KEYS = (("image_width", "image_height"), ("width", "height"))
 
 
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+# The standard parser, made as strict as JSON itself: NaN / Infinity (which json.loads accepts)
+# and bytes that are not UTF-8 make a graph unreadable, never a box with a NaN corner.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def _loads(data: bytes | str) -> object:
+    # Text from a \\uXXXX escape may still hold a lone surrogate: the strings the build uses
+    # are checked where they are read (pairs.group_mentions, _id), which costs far less than
+    # searching every graph for escapes.
+    return _DECODER.decode(data.decode("utf-8") if isinstance(data, bytes) else data)
+
+
 def parse_graph(data: bytes | str, name: str = "") -> SceneGraph:
     try:
         graph = _loads(data)
-    except ValueError as exc:
+    except ValueError as exc:  # UnicodeError included
         raise SceneGraphError(f"not JSON: {exc}") from None
     if not isinstance(graph, dict):
         raise SceneGraphError("not a JSON object")
     objects, attributes = graph.get("objects"), graph.get("attributes")
     if not isinstance(objects, list) or not isinstance(attributes, list):
         raise SceneGraphError("no 'objects' / 'attributes' lists")
+    # exact-class checks: json.loads makes only dict, list, str, int, float, bool and None
     skipped = 0
     boxes: dict[str, Box] = {}
     for obj in objects:
@@ -110,30 +126,30 @@ def parse_graph(data: bytes | str, name: str = "") -> SceneGraph:
         except (KeyError, TypeError, ValueError):  # not an object with a box: counted
             skipped += 1
             continue
-        if region.__class__ is str:
+        total = box[0] + box[1] + box[2] + box[3]
+        if region.__class__ is str and total - total == 0.0:  # no NaN or infinite corner
             boxes[region] = box
         else:
             skipped += 1
     mentions: list[Mention] = []
+    append = mentions.append
     for entry in attributes:
-        if not isinstance(entry, dict):
+        if entry.__class__ is not dict:
             skipped += 1
             continue
         region = entry.get("bbox_name")
         phrases = entry.get("phrases")
-        if not isinstance(region, str) or not isinstance(phrases, list):
+        if region.__class__ is not str or phrases.__class__ is not list:
             skipped += 1
             continue
         flag_lists = entry.get("attributes")
-        flag_lists = flag_lists if isinstance(flag_lists, list) else []
-        for i, phrase in enumerate(phrases):
-            if not isinstance(phrase, str):
+        if flag_lists.__class__ is not list:
+            flag_lists = ()
+        for phrase, flags in zip_longest(phrases, flag_lists[: len(phrases)], fillvalue=()):
+            if phrase.__class__ is not str:
                 skipped += 1
                 continue
-            flags = flag_lists[i] if i < len(flag_lists) else ()
-            mentions.append(
-                Mention(region, phrase, tuple(flags) if flags.__class__ is list else ())
-            )
+            append((region, phrase, flags if flags.__class__ is list else ()))
     size = None
     for wkey, hkey in _SIZE_KEYS:
         w, h = _number(graph.get(wkey)), _number(graph.get(hkey))
@@ -220,12 +236,57 @@ class GraphSource:
             self._infos = [self._zip.getinfo(n) for n in self.names]
         zf, infos = self._zip, self._infos
         assert infos is not None
-        for info in infos:
-            yield info.filename, zf.read(info)
+        with open(self.path, "rb") as fp:
+            fd = fp.fileno()
+            for info in infos:
+                data = _member_bytes(fd, info)
+                yield info.filename, data if data is not None else zf.read(info)
 
     def close(self) -> None:
         if self._zip is not None:
             self._zip.close()
+
+
+_LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, ..., file name and extra field lengths
+_READ_SLACK = 256  # bytes read past the central directory's guess of the data's end
+_NOT_PLAIN = 0x1 | 0x20 | 0x40  # encrypted, compressed patch data, strong encryption
+_pread = getattr(os, "pread", None)  # POSIX; elsewhere ZipFile.read reads every member
+
+
+def _member_bytes(fd: int, info: zipfile.ZipInfo) -> bytes | None:
+    """A stored or deflated, unencrypted member's bytes, read with one ``pread`` where the
+    central directory's name and extra lengths hold for the local header too, inflated with
+    python-isal (~2x zlib's speed) and checked against the central directory's size and
+    CRC-32; None for anything else (other methods, encryption, a header, size or CRC that does
+    not match), which ``ZipFile.read`` then reads, or rejects, as it always does."""
+    plain = info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+    if _pread is None or info.flag_bits & _NOT_PLAIN or not plain:
+        return None
+    name = info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437")
+    guess = _LOCAL_HEADER.size + len(name) + len(info.extra) + _READ_SLACK
+    chunk = _pread(fd, guess + info.compress_size, info.header_offset)
+    if len(chunk) < _LOCAL_HEADER.size:
+        return None
+    signature, name_length, extra_length = _LOCAL_HEADER.unpack_from(chunk)
+    at = _LOCAL_HEADER.size
+    if signature != b"PK\x03\x04" or chunk[at : at + name_length] != name:
+        return None  # ZipFile.read names the problem
+    start = at + name_length + extra_length
+    raw = memoryview(chunk)[start : start + info.compress_size]
+    if len(raw) < info.compress_size:  # a longer local header than guessed: read the data
+        raw = memoryview(_pread(fd, info.compress_size, info.header_offset + start))
+        if len(raw) < info.compress_size:
+            return None
+    if info.compress_type == zipfile.ZIP_STORED:
+        data = bytes(raw)
+    else:
+        try:
+            data = isal_zlib.decompress(raw, wbits=-15)
+        except (isal_zlib.error, ValueError):
+            return None
+    if len(data) != info.file_size or isal_zlib.crc32(data) != info.CRC:
+        return None
+    return data
 
 
 def _folder_names(folder: Path) -> list[str]:

@@ -40,6 +40,22 @@ class Decision(NamedTuple):
     decided_by: str
     note: str = ""
 
+    @property
+    def step(self) -> dict | None:
+        """The row's cleanup-trail entry for this decision (None when it changed nothing), built
+        afresh on each access: ``SpecificityStage`` keeps one per hierarchy decision."""
+        if not self.dropped and not self.note:
+            return None
+        reason = "; ".join([f"{g}: {why}" for g, why in self.dropped.items()])
+        if self.note:
+            reason = f"{reason} ({self.note})" if reason else self.note
+        return {
+            "stage": "specificity",
+            "removed": list(self.dropped),
+            "decided_by": self.decided_by,
+            "reason": reason,
+        }
+
 
 class _Answer:
     """The LLM's answer for one unique request; ``seen`` marks its first decided occurrence."""
@@ -114,21 +130,44 @@ class SpecificityStage:
         self.hierarchy = hierarchy
         self.client = client
         self.template = load_template(PROMPT_ID) if mode != "hierarchy" else None
-        self.stats = SpecificityStats(mode)
-        self._hier: dict[tuple[str, ...], Decision] = {}
+        self._stats = SpecificityStats(mode)
+        # hierarchy mode: occurrences per region set, folded into the stats when they are read
+        # (a decision there depends on the region set alone, so per-sentence counting can wait)
+        self._pending: dict[tuple[str, ...], int] = {}
+        self._decided: dict[tuple[str, ...], tuple[Decision, dict | None]] = {}
+        # region set -> (decision, its trail step): few distinct ones (hundreds in practice)
+        self._hier: dict[tuple[str, ...], tuple[Decision, dict | None]] = {}
         # Memory: one entry per unique (sentence, region set) the LLM was asked about, keyed
         # by a 16-byte digest; the kept-region tuples are shared (few distinct ones).
         self._llm: dict[bytes, _Answer] = {}
         self._keeps: dict[tuple[str, ...], tuple[str, ...]] = {}
         self.llm_tag = client.provenance(self.template) if client and self.template else ""
 
-    def hierarchy_decision(self, regions: tuple[str, ...]) -> Decision:
+    @property
+    def stats(self) -> SpecificityStats:
+        stats = self._stats
+        for regions, n in self._pending.items():
+            decision = self._decided[regions][0]
+            stats.sentences += n
+            if len(regions) < 2:
+                stats.single_region += n
+                continue
+            stats.decisions += n
+            if decision.dropped:
+                stats.removed_regions += n * len(decision.dropped)
+                for region in decision.dropped:
+                    stats.removed_by_region[region] += n
+        self._pending.clear()
+        return stats
+
+    def _hierarchy(self, regions: tuple[str, ...]) -> tuple[Decision, dict | None]:
         """Memoised: there are few distinct region sets (hundreds in practice)."""
         hit = self._hier.get(regions)
         if hit is None:
             kept, dropped = self.hierarchy.most_specific(regions)
             why = {r: f"inside {c}" for r, c in dropped.items()}
-            hit = self._hier[regions] = Decision(tuple(kept), why, self.hierarchy.tag)
+            decision = Decision(tuple(kept), why, self.hierarchy.tag)
+            hit = self._hier[regions] = (decision, decision.step)
         return hit
 
     def prepare(self, items: Iterable[tuple[str, str, tuple[str, ...]]]) -> None:
@@ -194,7 +233,7 @@ class SpecificityStage:
         first: bool,
     ) -> str:
         """``both``: count the agreement; the trail note when the deciders differ."""
-        stats = self.stats
+        stats = self._stats
         stats.answered_occurrences += 1
         stats.answered_unique += first
         if set(llm_keep) == set(h_keep):
@@ -212,37 +251,54 @@ class SpecificityStage:
             )
         return f"hierarchy keeps {list(h_keep)}"
 
-    def decide(self, key: str, regions: tuple[str, ...]) -> Decision:
-        """The stage-1 decision for one sentence with boxed ``regions`` (fixed order)."""
-        stats = self.stats
+    def decide(self, key: str, regions: tuple[str, ...]) -> tuple[Decision, dict | None]:
+        """The stage-1 decision for one sentence with boxed ``regions`` (fixed order), and its
+        trail step: one dict shared by every row with the same hierarchy decision (the rows are
+        only read), built afresh for an LLM one."""
+        if self.mode == "hierarchy":  # the hot path: two dict look-ups
+            hit = self._decided.get(regions)
+            if hit is None:
+                if len(regions) < 2:
+                    hit = (Decision(regions, {}, "single-region"), None)
+                else:
+                    hit = self._hierarchy(regions)
+                self._decided[regions] = hit
+            pending = self._pending
+            pending[regions] = pending.get(regions, 0) + 1
+            return hit
+        stats = self._stats
         stats.sentences += 1
         if len(regions) < 2:
             stats.single_region += 1
-            return Decision(regions, {}, "single-region")
+            single = self._decided.get(regions)
+            if single is None:
+                single = self._decided[regions] = (Decision(regions, {}, "single-region"), None)
+            return single
         stats.decisions += 1
-        by_hierarchy = self.hierarchy_decision(regions)
-        if self.mode == "hierarchy":
-            decision = by_hierarchy
+        by_hierarchy = self._hierarchy(regions)[0]
+        # the LLM modes (hierarchy returned above)
+        answer = self._llm.get(request_digest(key, regions))
+        if answer is None:
+            raise RuntimeError("decide() before prepare() for this sentence")
+        first = not answer.seen
+        answer.seen = True
+        stats.unique_requests += first
+        if answer.keep is None:
+            stats.llm_failures += first
+            note = f"LLM failed ({answer.error}); hierarchy used"
+            decision = by_hierarchy._replace(note=note)
         else:
-            answer = self._llm.get(request_digest(key, regions))
-            if answer is None:
-                raise RuntimeError("decide() before prepare() for this sentence")
-            first = not answer.seen
-            answer.seen = True
-            stats.unique_requests += first
-            if answer.keep is None:
-                stats.llm_failures += first
-                note = f"LLM failed ({answer.error}); hierarchy used"
-                decision = by_hierarchy._replace(note=note)
-            else:
-                dropped = {r: "LLM: redundant parent" for r in regions if r not in answer.keep}
-                note = ""
-                if self.mode == "both":
-                    note = self._compare(key, regions, answer.keep, by_hierarchy.keep, first)
-                    if not note and dropped:
-                        note = "hierarchy agrees"
-                decision = Decision(answer.keep, dropped, self.llm_tag, note)
+            dropped = {r: "LLM: redundant parent" for r in regions if r not in answer.keep}
+            note = ""
+            if self.mode == "both":
+                note = self._compare(key, regions, answer.keep, by_hierarchy.keep, first)
+                if not note and dropped:
+                    note = "hierarchy agrees"
+            decision = Decision(answer.keep, dropped, self.llm_tag, note)
+        step = decision.step
         if decision.dropped:
             stats.removed_regions += len(decision.dropped)
-            stats.removed_by_region.update(list(decision.dropped))
-        return decision
+            removed = stats.removed_by_region
+            for region in decision.dropped:
+                removed[region] = removed.get(region, 0) + 1
+        return decision, step

@@ -73,7 +73,7 @@ class Funnel:
 
 @dataclass
 class SplitStats:
-    """Table 2 of paper 002 for one split."""
+    """Table 2 of paper 002 for one split; the build adds each image's rows to it."""
 
     images: int = 0
     rows: int = 0
@@ -81,13 +81,6 @@ class SplitStats:
     by_count: list[int] = field(default_factory=lambda: [0, 0, 0])  # 0 / 1 / 2+ boxes
     words: int = 0
     words_sq: int = 0
-
-    def add_row(self, n_boxes: int, n_words: int) -> None:
-        self.rows += 1
-        self.boxes += n_boxes
-        self.by_count[min(n_boxes, 2)] += 1
-        self.words += n_words
-        self.words_sq += n_words * n_words
 
     def as_dict(self) -> dict:
         n = self.rows
