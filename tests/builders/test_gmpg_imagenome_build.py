@@ -4,8 +4,10 @@ the module doc there), not from the builder."""
 
 from __future__ import annotations
 
+import csv
 import json
 import zipfile
+from collections import Counter
 
 import pyarrow.parquet as pq
 import pytest
@@ -251,6 +253,24 @@ def test_manifest_boxes_hierarchy_check_and_sizes(built):
     )
     assert spec["unique_requests"] is None  # no LLM asked
     assert spec["removed_by_region"] == {"left lung": 3, "mediastinum": 4, "right lung": 3}
+
+
+def test_region_usage_is_counted_from_what_the_rows_say(built):
+    """report/regions.csv against the output rows themselves: sentences linking a region are
+    the rows listing it in original_regions, sentences keeping it the rows with its box."""
+    out, manifest, rows = built[1], built[3], built[4]
+    every = [row for split in rows.values() for row in split]
+    linked = Counter(r for row in every for r in row["original_regions"])
+    kept = Counter(r for row in every for r in row["box_names"])
+    with open(out / "report" / "regions.csv", newline="") as fh:
+        table = {
+            line["region"]: (int(line["sentences_linked"]), int(line["sentences_kept"]))
+            for line in csv.DictReader(fh)
+        }
+    assert table == {r: (linked[r], kept[r]) for r in linked | kept}
+    usage = manifest["regions"]
+    assert (usage["linked"], usage["kept"]) == (len(linked), len(kept))
+    assert "trachea" in usage["never_linked"] and "left lung" not in usage["never_linked"]
 
 
 def test_rows_match_the_schema_and_the_output_is_credentialed(built):

@@ -132,6 +132,9 @@ class BuildResult:
     degenerate_by_region: Counter = field(default_factory=Counter)
     no_object_by_region: Counter = field(default_factory=Counter)
     negative_rules: Counter = field(default_factory=Counter)  # rule -> sentences
+    # region -> sentences linking it (after image exclusions) / keeping its box at the end
+    region_links: Counter = field(default_factory=Counter)
+    region_kept: Counter = field(default_factory=Counter)
     flag_categories: Counter = field(default_factory=Counter)
     report_counts: Counter = field(default_factory=Counter)
     size_metadata_file: str | None = None  # MIMIC-CXR-JPG metadata CSV, if it was read
@@ -251,6 +254,9 @@ class _Builder:
         )
         self.writers: dict[str, ShardWriter] = {}  # opened at a split's first row
         self._flag_counts: dict[tuple[str, ...], int] = {}  # sentences per flag set
+        # sentences per linked / finally kept region set (few distinct sets: expanded once)
+        self._link_sets: dict[tuple[str, ...], int] = {}
+        self._kept_sets: dict[tuple[str, ...], int] = {}
         # the Hub's 100-row groups for image tables; text rows in larger groups
         self.row_group_size = IMAGE_ROW_GROUP_SIZE if config.embed_images else TEXT_ROW_GROUP_SIZE
         if config.embed_images:  # opened last: its file is closed when run() ends
@@ -404,6 +410,7 @@ class _Builder:
         no_object_by_region = r.no_object_by_region
         negative_rules = r.negative_rules
         flag_counts = self._flag_counts
+        link_sets, kept_sets = self._link_sets, self._kept_sets
         degenerate_reason = None
         # funnel tallies for this image after each stage: rows, boxes, links, zero-box rows
         valid_boxes = valid_links = valid_zero = 0
@@ -428,6 +435,7 @@ class _Builder:
                         degenerate_reason = f"no area once clipped to the {where}"
                     trail.append(_step("boxes", degenerate, DEGENERATE, degenerate_reason))
             n = len(boxes)
+            link_sets[s.regions] = link_sets.get(s.regions, 0) + 1
             valid_boxes += n
             valid_links += len(s.regions)
             valid_zero += n == 0
@@ -449,6 +457,8 @@ class _Builder:
                 )
                 kept = ()
             n = len(kept)
+            if n:
+                kept_sets[kept] = kept_sets.get(kept, 0) + 1
             final_boxes += n
             final_zero += n == 0
             final_one += n == 1
@@ -592,6 +602,10 @@ class _Builder:
         for flags, n in self._flag_counts.items():  # few distinct flag sets: counted once each
             for category in _categories(flags):
                 r.flag_categories[category] += n
+        for sets, counter in ((self._link_sets, r.region_links), (self._kept_sets, r.region_kept)):
+            for regions, n in sets.items():
+                for region in regions:
+                    counter[region] += n
         for split in sorted(self.writers):
             r.shards += self.writers[split].close()
         # an earlier build's shards of splits this one has no rows for

@@ -8,6 +8,7 @@ from medbench import __version__
 from medbench.builders.gmpg_imagenome import negatives
 from medbench.builders.gmpg_imagenome.build import BuildResult
 from medbench.builders.gmpg_imagenome.images import ISSUES_FILE
+from medbench.builders.gmpg_imagenome.regions import BBOX_NAMES, region_order
 from medbench.builders.gmpg_imagenome.specificity import PROMPT_ID
 from medbench.builders.gmpg_imagenome.stats import SplitStats
 from medbench.builders.outputs import package_versions, write_csv, write_json_atomic
@@ -160,6 +161,13 @@ def write_manifest(result: BuildResult, client: LLMClient | None) -> dict:
             "zero_box_rules": list(negatives.ZERO_RULES),
             "flag_categories": dict(sorted(result.flag_categories.items())),
         },
+        # paper 002 speaks of 29 predefined regions; which of the silver set's regions
+        # sentences really use is a property of the data, so it is counted, not assumed
+        "regions": {
+            "linked": len(result.region_links),
+            "kept": len(result.region_kept),
+            "never_linked": [r for r in BBOX_NAMES if r not in result.region_links],
+        },
         "non_grounding": dict(sorted(result.report_counts.items())),
         "leakage": result.leakage.summary(),
         "sources": _sources(result),
@@ -267,6 +275,14 @@ def write_report(result: BuildResult) -> None:
         result.images.publish(folder)
     else:  # an earlier --embed-images build's list would describe images this build lacks
         (folder / ISSUES_FILE).unlink(missing_ok=True)
+    write_csv(
+        folder / "regions.csv",
+        ["region", "sentences_linked", "sentences_kept"],
+        [
+            [region, result.region_links[region], result.region_kept[region]]
+            for region in region_order([*result.region_links, *result.region_kept])
+        ],
+    )
     write_csv(
         folder / "negative_rules.csv",
         ["rule", "sentences", "zero_boxes"],
