@@ -1,6 +1,8 @@
 """Shared fixtures: the demo source root (layout replicas), written once per session."""
 
+import atexit
 import os
+import shutil
 import tempfile
 
 # A fresh `datasets` cache per session: pytest reuses tmp paths across runs, and rows cached
@@ -15,6 +17,8 @@ from medbench.demo import write_demo_root
 
 # LLM answers are cached per session too, and no user LLM setting leaks into the tests.
 os.environ["MEDBENCH_CACHE_DIR"] = tempfile.mkdtemp(prefix="medbench-llm-cache-")
+for _name in ("HF_DATASETS_CACHE", "MEDBENCH_CACHE_DIR"):  # the session's own folders only
+    atexit.register(shutil.rmtree, os.environ[_name], ignore_errors=True)
 for _name in ("MEDBENCH_LLM", "MEDBENCH_LLM_BASE_URL", "MEDBENCH_LLM_MODEL", "OPENAI_API_KEY"):
     os.environ.pop(_name, None)
 
