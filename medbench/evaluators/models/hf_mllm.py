@@ -422,11 +422,9 @@ class HFMLLMModel(BaseEvalModel):
             config.pad_token_id = self.tokenizer.pad_token_id
         return config, stop, seed
 
-    def _generate(self, batch: list[EvalRequest]) -> list[str]:
+    def _inputs(self, texts: list[str], images: list[Any]) -> Any:
+        """The processor's left-padded batch on the model's device, floats in its dtype."""
         torch = self.torch
-        config, stop, seed = self.generation_config(batch[0].generation)
-        texts = [self.prompt_text(r) for r in batch]
-        images = [_open_image(data) for r in batch for data in r.images]
         inputs = self.processor(
             text=texts, images=images or None, padding=True, return_tensors="pt"
         )
@@ -436,6 +434,14 @@ class HFMLLMModel(BaseEvalModel):
         for key, value in inputs.items():
             if torch.is_tensor(value) and torch.is_floating_point(value):
                 inputs[key] = value.to(self.dtype)
+        return inputs
+
+    def _generate(self, batch: list[EvalRequest]) -> list[str]:
+        torch = self.torch
+        config, stop, seed = self.generation_config(batch[0].generation)
+        texts = [self.prompt_text(r) for r in batch]
+        images = [_open_image(data) for r in batch for data in r.images]
+        inputs = self._inputs(texts, images)
         if config.do_sample and seed is not None:
             torch.manual_seed(seed)
         with torch.inference_mode():
@@ -514,13 +520,7 @@ class HFMLLMModel(BaseEvalModel):
         """One forward pass: (inputs, per-row [layers, heads, tokens] attention of the last
         position, float32 on the CPU), by eager attention or the last-row probe."""
         torch = self.torch
-        inputs = self.processor(text=texts, images=images, padding=True, return_tensors="pt")
-        for key in self._drop & set(inputs):
-            del inputs[key]
-        inputs = inputs.to(self.device)
-        for key, value in inputs.items():
-            if torch.is_tensor(value) and torch.is_floating_point(value):
-                inputs[key] = value.to(self.dtype)
+        inputs = self._inputs(texts, images)
         if self.args.attention_maps == "probe":
             with attention_probe.capture(self.model) as rows, torch.inference_mode():
                 self.model(**inputs, use_cache=False)
