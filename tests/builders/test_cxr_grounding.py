@@ -130,6 +130,23 @@ def test_mscxr_v1_0_without_split_column_is_all_test(tmp_path):
     assert result.manifest["input"]["annotations"]["path"].endswith("v1.0.0.csv")
 
 
+def test_a_csv_without_a_required_column_is_a_one_line_error_naming_it(tmp_path):
+    root = tmp_path / "replica"
+    ms_cxr.write(root)
+    path = ms_cxr.source_root(root) / ms_cxr.CSV_NAME
+    with open(path, newline="") as fh:
+        table = list(csv.reader(fh))
+    column = table[0].index("label_text")
+    with open(path, "w", newline="") as fh:
+        csv.writer(fh).writerows([r[:column] + r[column + 1 :] for r in table])
+    args = ["build", "ms-cxr", "--source-root", str(ms_cxr.source_root(root))]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    message = result.output.strip()
+    assert len(message.splitlines()) == 1
+    assert str(path) in message and "missing column(s) label_text" in message
+
+
 # --- PadChest-GR --------------------------------------------------------------------------------
 
 

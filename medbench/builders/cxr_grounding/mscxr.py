@@ -15,7 +15,6 @@ v1.0.0 has no split column: its rows go to ``test`` (the set was published for e
 
 from __future__ import annotations
 
-import csv
 import re
 from collections import Counter
 from pathlib import Path
@@ -27,7 +26,9 @@ from medbench.builders.cxr_grounding.records import (
     Sample,
     Skip,
     SourceInfo,
+    csv_number,
     finish_boxes,
+    read_csv,
 )
 from medbench.hashing import stable_hash
 from medbench.imaging.boxes import scale_box, xywh_to_xyxy
@@ -76,22 +77,9 @@ def image_rel_path(dicom_id: str, path: str) -> tuple[str, str, str]:
     return f"files/p{prefix}/p{subject}/s{study}/{dicom_id}.jpg", subject, study
 
 
-def _number(value: str | None) -> float | None:
-    try:
-        return float(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
 def read(source_root: Path, image_root: Path | None) -> ReadResult:
     csv_path = find_csv(source_root)
-    with open(csv_path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        columns = set(reader.fieldnames or [])
-        missing = [c for c in (*REQUIRED, *SIZE_COLUMNS) if c not in columns]
-        if missing:
-            raise BuildError(f"{csv_path}: missing column(s) {', '.join(missing)}")
-        records = list(reader)
+    records, columns = read_csv(csv_path, (*REQUIRED, *SIZE_COLUMNS))
     has_split = "split" in columns
 
     groups: dict[tuple[str, str], list[tuple[int, dict]]] = {}
@@ -116,7 +104,7 @@ def read(source_root: Path, image_root: Path | None) -> ReadResult:
             reason = "rows of one phrase disagree on category, image size, split or path"
             skipped.append(Skip(item, "inconsistent_rows", reason))
             continue
-        csv_w, csv_h = _number(first["image_width"]), _number(first["image_height"])
+        csv_w, csv_h = csv_number(first["image_width"]), csv_number(first["image_height"])
         if not dicom_id or not phrase or not csv_w or not csv_h:
             reason = "empty dicom_id / label_text or no image size"
             skipped.append(Skip(item, "malformed_row", reason))
@@ -128,7 +116,7 @@ def read(source_root: Path, image_root: Path | None) -> ReadResult:
 
         xywh = []
         for line, rec in members:
-            values = [_number(rec[k]) for k in ("x", "y", "w", "h")]
+            values = [csv_number(rec[k]) for k in ("x", "y", "w", "h")]
             if any(v is None for v in values) or values[2] <= 0 or values[3] <= 0:  # type: ignore[operator]
                 box_item = f"{dicom_id} / {phrase!r} (CSV line {line})"
                 skipped.append(Skip(box_item, "degenerate_box", f"x,y,w,h={values}"))

@@ -18,8 +18,6 @@ image is used.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import zipfile
 from collections import Counter
@@ -32,6 +30,7 @@ from medbench.builders.cxr_grounding.records import (
     Sample,
     Skip,
     SourceInfo,
+    csv_records,
     finish_boxes,
 )
 from medbench.hashing import stable_hash
@@ -87,11 +86,7 @@ def read_master_table(path: Path) -> list[dict]:
             text = zf.read(name).decode("utf-8-sig")
     else:
         text = path.read_text(encoding="utf-8-sig")
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in MASTER_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise BuildError(f"{path}: missing column(s) {', '.join(missing)}")
-    return list(reader)
+    return csv_records(text, path, MASTER_COLUMNS)[0]
 
 
 def default_image_root(source_root: Path, image_ids: list[str]) -> Path:

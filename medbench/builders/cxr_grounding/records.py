@@ -8,8 +8,10 @@ missing or unreadable and what became of its rows.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -169,3 +171,29 @@ def finish_boxes(
 
 def box_count_bucket(n: int) -> str:
     return "2+" if n >= 2 else str(n)
+
+
+def csv_records(text: str, source: Path, required: Iterable[str]) -> tuple[list[dict], set[str]]:
+    """The rows of a benchmark's CSV (``text``, BOM already stripped) and its column names;
+    BuildError naming ``source`` when a required column is missing."""
+    reader = csv.DictReader(io.StringIO(text))
+    columns = set(reader.fieldnames or [])
+    missing = [c for c in required if c not in columns]
+    if missing:
+        raise BuildError(f"{source}: missing column(s) {', '.join(missing)}")
+    return list(reader), columns
+
+
+def read_csv(path: Path, required: Iterable[str]) -> tuple[list[dict], set[str]]:
+    """``csv_records`` of a file (UTF-8, with or without a BOM)."""
+    # newline="": line ends inside quoted cells reach the csv module as written
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        return csv_records(fh.read(), path, required)
+
+
+def csv_number(value: str | None) -> float | None:
+    """A CSV cell as a float; None when empty or not a number (the caller lists the row)."""
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None

@@ -27,7 +27,9 @@ from medbench.builders.cxr_grounding.records import (
     Sample,
     Skip,
     SourceInfo,
+    csv_number,
     finish_boxes,
+    read_csv,
 )
 from medbench.hashing import stable_hash
 from medbench.imaging.boxes import xywh_to_xyxy
@@ -61,23 +63,11 @@ def _find(source_root: Path, name: str) -> Path | None:
     return next(iter(sorted(p for p in source_root.rglob(name) if p.is_file())), None)
 
 
-def _number(value: str | None) -> float | None:
-    try:
-        return float(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
 def read(source_root: Path, image_root: Path | None) -> ReadResult:
     labels_path = _find(source_root, LABELS_FILE)
     if labels_path is None:
         raise BuildError(f"{source_root}: no {LABELS_FILE} found (the RSNA challenge files)")
-    with open(labels_path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
-        if missing:
-            raise BuildError(f"{labels_path}: missing column(s) {', '.join(missing)}")
-        records = list(reader)
+    records, _ = read_csv(labels_path, REQUIRED)
     class_path = _find(source_root, CLASS_FILE)
     classes: dict[str, str] = {}
     if class_path is not None:
@@ -102,7 +92,7 @@ def read(source_root: Path, image_root: Path | None) -> ReadResult:
         positive = targets == {"1"}
         xywh = []
         for line, rec in members:
-            values = [_number(rec[k]) for k in ("x", "y", "width", "height")]
+            values = [csv_number(rec[k]) for k in ("x", "y", "width", "height")]
             if not positive:
                 if any(v is not None for v in values):
                     notes["negative_lines_with_coordinates"] += 1
