@@ -46,6 +46,7 @@ from pathlib import Path
 from PIL import Image
 
 from medbench.builders.gmpg_imagenome.regions import BBOX_NAMES
+from medbench.demo.cxr.ms_cxr import COLUMNS as MS_CXR_COLUMNS
 from medbench.hashing import stable_hash
 
 IMAGENOME = "chest-imagenome"
@@ -673,23 +674,7 @@ def write(root: Path, seed: int = 0, form: str = "zip") -> dict[str, Path]:
             "test",
         ]
     )
-    _write_csv(
-        root / MS_CXR_CSV,
-        [
-            "dicom_id",
-            "category_name",
-            "label_text",
-            "path",
-            "x",
-            "y",
-            "w",
-            "h",
-            "image_width",
-            "image_height",
-            "split",
-        ],
-        ms_cxr_rows,
-    )
+    _write_csv(root / MS_CXR_CSV, MS_CXR_COLUMNS, ms_cxr_rows)  # the MS-CXR replica's layout
     return {
         "imagenome_root": root / IMAGENOME,
         "mimic_reports": root / REPORTS,
